@@ -3,7 +3,8 @@ import { PkiError } from '../errors.js';
 import { entryHash, GENESIS_HASH, verifyChain, type ChainReport } from '../log/hash-chain.js';
 
 /** Events the issuance log records. */
-export type LogEvent = 'init-root' | 'init-ca' | 'token' | 'issue' | 'renew' | 'revoke' | 'crl' | 'refuse';
+export type LogEvent =
+  'init-root' | 'init-ca' | 'token' | 'issue' | 'renew' | 'revoke' | 'crl' | 'refuse';
 
 /** The body of one issuance-log entry (hashed canonically). */
 export interface LogBody {
@@ -92,7 +93,9 @@ function toRecord(r: CertRow): CertificateRecord {
     issuedAt: new Date(r.issued_at),
     how: r.how,
     ...(r.replaces ? { replaces: r.replaces } : {}),
-    ...(r.revoked_at !== null ? { revokedAt: new Date(r.revoked_at), reason: r.reason ?? 'unspecified' } : {}),
+    ...(r.revoked_at !== null
+      ? { revokedAt: new Date(r.revoked_at), reason: r.reason ?? 'unspecified' }
+      : {}),
     pem: r.pem,
   };
 }
@@ -112,6 +115,9 @@ export class PkiStore {
   private readonly db: Database.Database;
   private readonly lastEntry: Database.Statement<[], { seq: number; hash: string }>;
   private readonly insertEntry: Database.Statement<[number, string, string, string]>;
+  private readonly insertToken: Database.Statement<[string, string, string, number, number]>;
+  private readonly insertCert: Database.Statement<unknown[]>;
+  private readonly selectCert: Database.Statement<[string], CertRow>;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -120,7 +126,17 @@ export class PkiStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.lastEntry = this.db.prepare('SELECT seq, hash FROM log ORDER BY seq DESC LIMIT 1');
-    this.insertEntry = this.db.prepare('INSERT INTO log (seq, prev_hash, hash, body) VALUES (?, ?, ?, ?)');
+    this.insertEntry = this.db.prepare(
+      'INSERT INTO log (seq, prev_hash, hash, body) VALUES (?, ?, ?, ?)',
+    );
+    this.insertToken = this.db.prepare(
+      'INSERT OR IGNORE INTO used_tokens (jti, ca, identity, used_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertCert = this.db.prepare(
+      `INSERT INTO certificates (serial, ca, identity, kind, not_before, not_after, issued_at, how, replaces, pem, log_seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.selectCert = this.db.prepare('SELECT * FROM certificates WHERE serial = ?');
   }
 
   /** Runs `fn` in one immediate (write-locked) transaction. */
@@ -145,56 +161,79 @@ export class PkiStore {
 
   /** Spends a token id; throws TOKEN_REUSED when it was spent before. Call inside a transaction. */
   spendToken(jti: string, ca: string, identity: string, usedAt: Date, expiresAt: Date): void {
-    const r = this.db
-      .prepare('INSERT OR IGNORE INTO used_tokens (jti, ca, identity, used_at, expires_at) VALUES (?, ?, ?, ?, ?)')
-      .run(jti, ca, identity, usedAt.getTime(), expiresAt.getTime());
-    if (r.changes === 0) throw new PkiError('TOKEN_REUSED', 'the enrollment token was already used');
+    const r = this.insertToken.run(jti, ca, identity, usedAt.getTime(), expiresAt.getTime());
+    if (r.changes === 0)
+      throw new PkiError('TOKEN_REUSED', 'the enrollment token was already used');
   }
 
   /** Records an issued certificate. Call inside a transaction, after appending its log entry. */
   insertCertificate(rec: CertificateRecord, logSeq: number): void {
-    this.db
-      .prepare(
-        `INSERT INTO certificates (serial, ca, identity, kind, not_before, not_after, issued_at, how, replaces, pem, log_seq)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(rec.serial, rec.ca, rec.identity, rec.kind, rec.notBefore.getTime(), rec.notAfter.getTime(), rec.issuedAt.getTime(), rec.how, rec.replaces ?? null, rec.pem, logSeq);
+    this.insertCert.run(
+      rec.serial,
+      rec.ca,
+      rec.identity,
+      rec.kind,
+      rec.notBefore.getTime(),
+      rec.notAfter.getTime(),
+      rec.issuedAt.getTime(),
+      rec.how,
+      rec.replaces ?? null,
+      rec.pem,
+      logSeq,
+    );
   }
 
   /** A certificate by serial, if this PKI issued it. */
   certificate(serial: string): CertificateRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(serial) as CertRow | undefined;
+    const row = this.selectCert.get(serial);
     return row ? toRecord(row) : undefined;
   }
 
   /** Certificates, newest first, optionally of one CA or identity. */
-  certificates(filter: { ca?: string; identity?: string; limit?: number } = {}): CertificateRecord[] {
+  certificates(
+    filter: { ca?: string; identity?: string; limit?: number } = {},
+  ): CertificateRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
     if (filter.ca) (where.push('ca = ?'), args.push(filter.ca));
     if (filter.identity) (where.push('identity = ?'), args.push(filter.identity));
     const sql = `SELECT * FROM certificates ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY issued_at DESC, rowid DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, filter.limit ?? 1_000_000) as CertRow[]).map(toRecord);
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 1_000_000) as CertRow[]).map(
+      toRecord,
+    );
   }
 
   /** Marks a certificate revoked. Call inside a transaction. */
   markRevoked(serial: string, at: Date, reason: string): void {
-    this.db.prepare('UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ?').run(at.getTime(), reason, serial);
+    this.db
+      .prepare('UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ?')
+      .run(at.getTime(), reason, serial);
   }
 
   /** Revoked certificates of a CA that have not yet expired (expired ones may leave the CRL). */
   revoked(ca: string, now: Date): Array<{ serial: string; revokedAt: Date; reason: string }> {
     const rows = this.db
-      .prepare('SELECT serial, revoked_at, reason FROM certificates WHERE ca = ? AND revoked_at IS NOT NULL AND not_after > ? ORDER BY revoked_at')
+      .prepare(
+        'SELECT serial, revoked_at, reason FROM certificates WHERE ca = ? AND revoked_at IS NOT NULL AND not_after > ? ORDER BY revoked_at',
+      )
       .all(ca, now.getTime()) as Array<{ serial: string; revoked_at: number; reason: string }>;
-    return rows.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason }));
+    return rows.map((r) => ({
+      serial: r.serial,
+      revokedAt: new Date(r.revoked_at),
+      reason: r.reason,
+    }));
   }
 
   /** Returns the next CRL number of a CA and stores it. Call inside a transaction. */
   nextCrlNumber(ca: string): number {
-    const row = this.db.prepare('SELECT number FROM crl_numbers WHERE ca = ?').get(ca) as { number: number } | undefined;
+    const row = this.db.prepare('SELECT number FROM crl_numbers WHERE ca = ?').get(ca) as
+      { number: number } | undefined;
     const n = (row?.number ?? 0) + 1;
-    this.db.prepare('INSERT INTO crl_numbers (ca, number) VALUES (?, ?) ON CONFLICT(ca) DO UPDATE SET number = excluded.number').run(ca, n);
+    this.db
+      .prepare(
+        'INSERT INTO crl_numbers (ca, number) VALUES (?, ?) ON CONFLICT(ca) DO UPDATE SET number = excluded.number',
+      )
+      .run(ca, n);
     return n;
   }
 
@@ -203,9 +242,18 @@ export class PkiStore {
     const rows = (
       limit === undefined
         ? this.db.prepare('SELECT seq, prev_hash, hash, body FROM log ORDER BY rowid').all()
-        : this.db.prepare('SELECT * FROM (SELECT seq, prev_hash, hash, body, rowid AS r FROM log ORDER BY seq DESC LIMIT ?) ORDER BY r').all(limit)
+        : this.db
+            .prepare(
+              'SELECT * FROM (SELECT seq, prev_hash, hash, body, rowid AS r FROM log ORDER BY seq DESC LIMIT ?) ORDER BY r',
+            )
+            .all(limit)
     ) as Array<{ seq: number; prev_hash: string; hash: string; body: string }>;
-    return rows.map((r) => ({ seq: r.seq, prevHash: r.prev_hash, hash: r.hash, body: JSON.parse(r.body) as LogBody }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      prevHash: r.prev_hash,
+      hash: r.hash,
+      body: JSON.parse(r.body) as LogBody,
+    }));
   }
 
   /**
@@ -216,12 +264,18 @@ export class PkiStore {
     const entries = this.entries();
     const report = verifyChain(entries);
     const bySeq = new Map(entries.map((e) => [e.seq, e.body]));
-    const revokedSerials = new Set(entries.filter((e) => e.body.event === 'revoke').map((e) => e.body.serial));
+    const revokedSerials = new Set(
+      entries.filter((e) => e.body.event === 'revoke').map((e) => e.body.serial),
+    );
     const unlogged: string[] = [];
-    for (const row of this.db.prepare('SELECT serial, how, log_seq, revoked_at FROM certificates').iterate() as Iterable<Pick<CertRow, 'serial' | 'how' | 'log_seq' | 'revoked_at'>>) {
+    for (const row of this.db
+      .prepare('SELECT serial, how, log_seq, revoked_at FROM certificates')
+      .iterate() as Iterable<Pick<CertRow, 'serial' | 'how' | 'log_seq' | 'revoked_at'>>) {
       const body = bySeq.get(row.log_seq);
-      if (!body || body.serial !== row.serial || body.event !== row.how) unlogged.push(`${row.how} of ${row.serial}`);
-      if (row.revoked_at !== null && !revokedSerials.has(row.serial)) unlogged.push(`revoke of ${row.serial}`);
+      if (!body || body.serial !== row.serial || body.event !== row.how)
+        unlogged.push(`${row.how} of ${row.serial}`);
+      if (row.revoked_at !== null && !revokedSerials.has(row.serial))
+        unlogged.push(`revoke of ${row.serial}`);
     }
     return { ...report, ok: report.ok && unlogged.length === 0, unlogged };
   }

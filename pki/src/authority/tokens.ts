@@ -37,10 +37,25 @@ export function tokenIssuer(trustDomain: string, ca: CaName): string {
 /** Signs a one-time enrollment token (ES256 JWT) bound to one identity. */
 export async function signEnrollmentToken(
   key: KeyObject,
-  args: { trustDomain: string; ca: CaName; identity: string; ttlSeconds: number; sans?: TokenSans; now: Date; audience?: string },
+  args: {
+    trustDomain: string;
+    ca: CaName;
+    identity: string;
+    ttlSeconds: number;
+    sans?: TokenSans;
+    now: Date;
+    audience?: string;
+  },
 ): Promise<{ token: string; jti: string; expiresAt: Date }> {
-  if (!Number.isInteger(args.ttlSeconds) || args.ttlSeconds < 1 || args.ttlSeconds > MAX_TOKEN_TTL_SECONDS) {
-    throw new PkiError('INPUT_INVALID', `token lifetime must be between 1 second and ${MAX_TOKEN_TTL_SECONDS / 86400} days`);
+  if (
+    !Number.isInteger(args.ttlSeconds) ||
+    args.ttlSeconds < 1 ||
+    args.ttlSeconds > MAX_TOKEN_TTL_SECONDS
+  ) {
+    throw new PkiError(
+      'INPUT_INVALID',
+      `token lifetime must be between 1 second and ${MAX_TOKEN_TTL_SECONDS / 86400} days`,
+    );
   }
   const jti = randomUUID();
   const iat = Math.floor(args.now.getTime() / 1000);
@@ -64,7 +79,7 @@ export async function signEnrollmentToken(
  */
 export async function verifyEnrollmentToken(
   token: string,
-  key: KeyObject,
+  key: KeyObject | CryptoKey,
   args: { trustDomain: string; ca: CaName; now: Date },
 ): Promise<EnrollmentClaims> {
   const audience = tokenAudience(args.trustDomain, args.ca);
@@ -77,7 +92,10 @@ export async function verifyEnrollmentToken(
   // Read before the signature check only to say *why* a token is refused; nothing else is trusted.
   const aud = unverified.aud;
   if (aud !== audience && !(Array.isArray(aud) && aud.includes(audience))) {
-    throw new PkiError('TOKEN_AUDIENCE', `the enrollment token is not for CA ${args.ca} of ${args.trustDomain}`);
+    throw new PkiError(
+      'TOKEN_AUDIENCE',
+      `the enrollment token is not for CA ${args.ca} of ${args.trustDomain}`,
+    );
   }
   try {
     const { payload } = await jwtVerify(token.trim(), key, {
@@ -94,18 +112,30 @@ export async function verifyEnrollmentToken(
       identity: payload.sub!,
       jti: payload.jti!,
       expiresAt: new Date(payload.exp! * 1000),
-      sans: { dns: Array.isArray(sans.dns) ? sans.dns.map(String) : [], ip: Array.isArray(sans.ip) ? sans.ip.map(String) : [] },
+      sans: {
+        dns: Array.isArray(sans.dns) ? sans.dns.map(String) : [],
+        ip: Array.isArray(sans.ip) ? sans.ip.map(String) : [],
+      },
     };
   } catch (cause) {
-    if (cause instanceof joseErrors.JWTExpired) throw new PkiError('TOKEN_EXPIRED', 'the enrollment token has expired', { cause });
-    throw new PkiError('TOKEN_INVALID', 'the enrollment token failed verification (signature, issuer or type)', { cause });
+    if (cause instanceof joseErrors.JWTExpired)
+      throw new PkiError('TOKEN_EXPIRED', 'the enrollment token has expired', { cause });
+    throw new PkiError(
+      'TOKEN_INVALID',
+      'the enrollment token failed verification (signature, issuer or type)',
+      { cause },
+    );
   }
 }
 
 /** Parses a lifetime such as `90s`, `15m`, `2h`, `90d` into seconds. */
 export function parseDuration(text: string): number {
   const m = /^(\d+)\s*(s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new PkiError('INPUT_INVALID', `invalid duration ${JSON.stringify(text)}: use e.g. 90s, 15m, 2h or 90d`);
+  if (!m)
+    throw new PkiError(
+      'INPUT_INVALID',
+      `invalid duration ${JSON.stringify(text)}: use e.g. 90s, 15m, 2h or 90d`,
+    );
   const n = Number(m[1]);
   const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
   return n * unit;

@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: runs the benchmarks and prints figures with their raw baselines measured in
+ * the same run. Options: `--only <name>` (pki), `--quick` (smaller counts, for a smoke run).
+ */
+import { parseArgs } from 'node:util';
+import { benchPki } from './pki.bench.js';
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    count: { type: 'string' },
+  },
+});
+
+const benches: Record<string, () => Promise<void>> = {
+  pki: () =>
+    benchPki({
+      count: values.count ? Number(values.count) : values.quick ? 720 : 17_712,
+      keyPool: values.quick ? 16 : 128,
+    }),
+};
+
+const names = values.only ? values.only.split(',') : Object.keys(benches);
+process.stdout.write(
+  `cctns benchmarks on node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`,
+);
+for (const name of names) {
+  const bench = benches[name];
+  if (!bench) {
+    process.stderr.write(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}\n`);
+    process.exitCode = 2;
+    break;
+  }
+  await bench();
+}
