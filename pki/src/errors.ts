@@ -19,37 +19,99 @@ export const EXIT = {
 export const PKI_ERROR_CODES = {
   IDENTITY_INVALID: { exit: EXIT.invalidInput, doc: 'the identity string is malformed' },
   STATE_UNKNOWN: { exit: EXIT.invalidInput, doc: 'not one of the 36 State/UT codes' },
-  TRUST_DOMAIN_INVALID: { exit: EXIT.invalidInput, doc: 'the trust domain is not a DNS-style name' },
+  TRUST_DOMAIN_INVALID: {
+    exit: EXIT.invalidInput,
+    doc: 'the trust domain is not a DNS-style name',
+  },
   CA_NAME_INVALID: { exit: EXIT.invalidInput, doc: 'a CA name is a State/UT code or CENTRAL' },
   INPUT_INVALID: { exit: EXIT.invalidInput, doc: 'an option or file has an invalid value' },
-  CSR_INVALID: { exit: EXIT.invalidInput, doc: 'the CSR cannot be parsed or uses an unsupported key' },
+  CSR_INVALID: {
+    exit: EXIT.invalidInput,
+    doc: 'the CSR cannot be parsed or uses an unsupported key',
+  },
   CSR_SIGNATURE_INVALID: { exit: EXIT.refused, doc: "the CSR's own signature does not verify" },
-  CSR_IDENTITY_MISMATCH: { exit: EXIT.refused, doc: 'the CSR names another identity than the token or certificate' },
-  CA_NOT_AUTHORIZED: { exit: EXIT.refused, doc: 'this CA may not issue for that identity (wrong state)' },
-  TOKEN_INVALID: { exit: EXIT.refused, doc: 'the enrollment token is malformed or its signature is wrong' },
+  CSR_IDENTITY_MISMATCH: {
+    exit: EXIT.refused,
+    doc: 'the CSR names another identity than the token or certificate',
+  },
+  CA_NOT_AUTHORIZED: {
+    exit: EXIT.refused,
+    doc: 'this CA may not issue for that identity (wrong state)',
+  },
+  TOKEN_INVALID: {
+    exit: EXIT.refused,
+    doc: 'the enrollment token is malformed or its signature is wrong',
+  },
   TOKEN_EXPIRED: { exit: EXIT.refused, doc: 'the enrollment token has expired' },
   TOKEN_AUDIENCE: { exit: EXIT.refused, doc: 'the enrollment token was made for another CA' },
   TOKEN_REUSED: { exit: EXIT.refused, doc: 'the enrollment token was already used' },
-  PROOF_INVALID: { exit: EXIT.refused, doc: 'the renewal proof is missing, stale or not signed by the current key' },
+  PROOF_INVALID: {
+    exit: EXIT.refused,
+    doc: 'the renewal proof is missing, stale or not signed by the current key',
+  },
   CA_NOT_FOUND: { exit: EXIT.notFound, doc: 'no such CA in this PKI directory' },
-  PKI_NOT_FOUND: { exit: EXIT.notFound, doc: 'the PKI directory has no root CA (run `cctns pki init-root`)' },
-  SERIAL_UNKNOWN: { exit: EXIT.notFound, doc: 'no certificate with that serial was issued by this CA' },
+  PKI_NOT_FOUND: {
+    exit: EXIT.notFound,
+    doc: 'the PKI directory has no root CA (run `cctns pki init-root`)',
+  },
+  SERIAL_UNKNOWN: {
+    exit: EXIT.notFound,
+    doc: 'no certificate with that serial was issued by this CA',
+  },
   FILE_NOT_FOUND: { exit: EXIT.notFound, doc: 'a file named on the command line does not exist' },
-  CERT_INVALID: { exit: EXIT.verification, doc: 'the certificate cannot be parsed or lacks a valid identity' },
+  CERT_INVALID: {
+    exit: EXIT.verification,
+    doc: 'the certificate cannot be parsed or lacks a valid identity',
+  },
   CERT_EXPIRED: { exit: EXIT.verification, doc: 'the certificate (or its CA) has expired' },
-  CERT_NOT_YET_VALID: { exit: EXIT.verification, doc: 'the certificate (or its CA) is not valid yet' },
-  CERT_REVOKED: { exit: EXIT.verification, doc: 'the certificate is on its CA\'s revocation list' },
+  CERT_NOT_YET_VALID: {
+    exit: EXIT.verification,
+    doc: 'the certificate (or its CA) is not valid yet',
+  },
+  CERT_REVOKED: { exit: EXIT.verification, doc: "the certificate is on its CA's revocation list" },
   CHAIN_INVALID: { exit: EXIT.verification, doc: 'the chain does not lead to the trusted root' },
-  CERT_USAGE: { exit: EXIT.verification, doc: 'key usage or extended key usage do not fit the profile' },
-  CERT_ISSUER_MISMATCH: { exit: EXIT.verification, doc: "the issuing CA is not the one of the identity's state" },
-  TRUST_DOMAIN_MISMATCH: { exit: EXIT.verification, doc: 'the identity belongs to another trust domain' },
-  CRL_INVALID: { exit: EXIT.verification, doc: 'the CRL cannot be parsed or is not signed by its CA' },
-  JWS_INVALID: { exit: EXIT.verification, doc: 'a signed message is malformed or its signature is wrong' },
-  PASSPHRASE_MISSING: { exit: EXIT.passphrase, doc: 'no passphrase in the environment and no terminal to ask' },
+  CERT_USAGE: {
+    exit: EXIT.verification,
+    doc: 'key usage or extended key usage do not fit the profile',
+  },
+  CERT_ISSUER_MISMATCH: {
+    exit: EXIT.verification,
+    doc: "the issuing CA is not the one of the identity's state",
+  },
+  TRUST_DOMAIN_MISMATCH: {
+    exit: EXIT.verification,
+    doc: 'the identity belongs to another trust domain',
+  },
+  CRL_INVALID: {
+    exit: EXIT.verification,
+    doc: 'the CRL cannot be parsed or is not signed by its CA',
+  },
+  JWS_INVALID: {
+    exit: EXIT.verification,
+    doc: 'a signed message is malformed or its signature is wrong',
+  },
+  MESSAGE_MALFORMED: {
+    exit: EXIT.invalidInput,
+    doc: 'a signed message verifies but its content cannot be decoded',
+  },
+  SIGNER_MISMATCH: {
+    exit: EXIT.verification,
+    doc: "a signed message's sender field names another identity than its signer",
+  },
+  PASSPHRASE_MISSING: {
+    exit: EXIT.passphrase,
+    doc: 'no passphrase in the environment and no terminal to ask',
+  },
   PASSPHRASE_WRONG: { exit: EXIT.passphrase, doc: 'the passphrase does not open the CA key' },
-  PASSPHRASE_WEAK: { exit: EXIT.passphrase, doc: 'a new CA passphrase must have at least 12 characters' },
+  PASSPHRASE_WEAK: {
+    exit: EXIT.passphrase,
+    doc: 'a new CA passphrase must have at least 12 characters',
+  },
   LOG_TAMPERED: { exit: EXIT.tampered, doc: 'the issuance log was edited, reordered or cut' },
-  ALREADY_EXISTS: { exit: EXIT.conflict, doc: 'the CA or file already exists and is not overwritten' },
+  ALREADY_EXISTS: {
+    exit: EXIT.conflict,
+    doc: 'the CA or file already exists and is not overwritten',
+  },
   ALREADY_REVOKED: { exit: EXIT.conflict, doc: 'the certificate was already revoked' },
   INTERNAL: { exit: EXIT.internal, doc: 'an unexpected fault; details are in the log' },
 } as const;

@@ -32,13 +32,64 @@ export {
 } from './keys/keys.js';
 export { certificateUris, normalizeSerial } from './x509/certificate.js';
 export { createCsr, verifyCsr, type VerifiedCsr } from './x509/csr.js';
-export { buildCrl, parseCrl, verifyCrl, REVOCATION_REASONS, type ParsedCrl, type RevocationReason } from './x509/crl.js';
+export {
+  buildCrl,
+  parseCrl,
+  verifyCrl,
+  REVOCATION_REASONS,
+  type ParsedCrl,
+  type RevocationReason,
+} from './x509/crl.js';
 export { pemBlocks, derToPem } from './x509/der.js';
-export { DEFAULT_LIFETIME_DAYS, LEAF_PROFILES, RENEW_AT_FRACTION, renewalDue, type Profile } from './x509/profiles.js';
-export { TrustStore, type CertificateInput, type RevocationLookup, type VerifiedCertificate, type VerifyOptions } from './verify/trust-store.js';
+export {
+  DEFAULT_LIFETIME_DAYS,
+  LEAF_PROFILES,
+  RENEW_AT_FRACTION,
+  renewalDue,
+  type Profile,
+} from './x509/profiles.js';
+export {
+  TrustStore,
+  type CertificateInput,
+  type RevocationLookup,
+  type VerifiedCertificate,
+  type VerifyOptions,
+} from './verify/trust-store.js';
 export { JWS_ALG, JwsSigner, verifyJws, type VerifiedJws } from './jws/jws.js';
-export { GENESIS_HASH, canonicalJson, entryHash, verifyChain, type ChainEntry, type ChainProblem, type ChainReport } from './log/hash-chain.js';
-export { Pki, IssuingCa, MIN_PASSPHRASE_LENGTH, type IssuedCertificate, type PkiOptions } from './authority/authority.js';
-export { PkiStore, type CertificateRecord, type LogBody, type LogReport } from './authority/store.js';
-export { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS, parseDuration, tokenAudience } from './authority/tokens.js';
+export {
+  GENESIS_HASH,
+  canonicalJson,
+  entryHash,
+  verifyChain,
+  type ChainEntry,
+  type ChainProblem,
+  type ChainReport,
+} from './log/hash-chain.js';
+export {
+  Pki,
+  IssuingCa,
+  MIN_PASSPHRASE_LENGTH,
+  type IssuedCertificate,
+  type PkiOptions,
+} from './authority/authority.js';
+export {
+  PkiStore,
+  type CertificateRecord,
+  type LogBody,
+  type LogReport,
+} from './authority/store.js';
+export {
+  DEFAULT_TOKEN_TTL_SECONDS,
+  MAX_TOKEN_TTL_SECONDS,
+  parseDuration,
+  tokenAudience,
+} from './authority/tokens.js';
 export { createRenewalRequest, RENEWAL_PROOF_TYPE } from './authority/renewal.js';
+export {
+  ALERT_JWS_TYPE,
+  RECEIPT_JWS_TYPE,
+  openAlert,
+  openReceipt,
+  signAlert,
+  signReceipt,
+} from './jws/envelopes.js';

@@ -1,4 +1,4 @@
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, X509Certificate, type KeyObject, type webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
@@ -391,7 +391,7 @@ function sanList(cert: X509Certificate): TokenSans {
 export class IssuingCa {
   private readonly issuer: IssuerInfo;
   /** The provisioner's public key imported once for WebCrypto, which jose verifies with. */
-  private tokenKey: Promise<CryptoKey> | undefined;
+  private tokenKey: Promise<webcrypto.CryptoKey> | undefined;
 
   /** @internal use Pki.unlockCa */
   constructor(
@@ -690,12 +690,10 @@ export class IssuingCa {
     const nextUpdate = new Date(now.getTime() + lifetime(args.days ?? 7, 'CRL'));
     return this.pki.store.transaction(() => {
       const number = this.pki.store.nextCrlNumber(this.name);
-      const entries = this.pki.store
-        .revoked(this.name, now)
-        .map((r) => ({
-          ...r,
-          reason: (isRevocationReason(r.reason) ? r.reason : 'unspecified') as RevocationReason,
-        }));
+      const entries = this.pki.store.revoked(this.name, now).map((r) => ({
+        ...r,
+        reason: (isRevocationReason(r.reason) ? r.reason : 'unspecified') as RevocationReason,
+      }));
       const { pem, der } = buildCrl({
         issuer: this.certificate,
         signingKey: this.key,

@@ -1,4 +1,4 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject, type webcrypto } from 'node:crypto';
 import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { PkiError } from '../errors.js';
 import type { CaName } from '../identity/identity.js';
@@ -79,7 +79,7 @@ export async function signEnrollmentToken(
  */
 export async function verifyEnrollmentToken(
   token: string,
-  key: KeyObject | CryptoKey,
+  key: KeyObject | webcrypto.CryptoKey,
   args: { trustDomain: string; ca: CaName; now: Date },
 ): Promise<EnrollmentClaims> {
   const audience = tokenAudience(args.trustDomain, args.ca);

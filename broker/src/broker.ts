@@ -1,0 +1,249 @@
+import { readFileSync, statSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { parseIdentity, Pki, TrustStore, type IssuingCa } from '@cctns/pki';
+import {
+  DirectoryServiceService,
+  EnrollmentServiceService,
+  RenewalServiceService,
+  StationLinkServiceService,
+} from '@cctns/proto';
+import { pino, type Logger } from 'pino';
+import { Intake } from './alerts/intake.js';
+import type { BrokerConfig } from './config/config.js';
+import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
+import { StationSession, type LinkDeps } from './grpc/station-link.js';
+import { Hub } from './link/hub.js';
+import { startOpsServer } from './ops/http.js';
+import { Metrics } from './ops/metrics.js';
+import { RateLimiter } from './ops/rate-limit.js';
+import { SqliteBrokerStore } from './store/sqlite.js';
+import type { BrokerStore } from './store/store.js';
+
+/** Where a running broker listens. */
+export interface BrokerAddresses {
+  grpc: string;
+  enroll: string | null;
+  http: string | null;
+}
+
+/** Options besides the configuration. */
+export interface BrokerOptions {
+  logger?: Logger;
+  clock?: () => Date;
+}
+
+const CRL_RELOAD_MS = 30_000;
+
+function bind(server: Server, address: string, creds: ServerCredentials): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, creds, (err, port) => {
+      if (err) reject(err);
+      else resolve(`${address.slice(0, address.lastIndexOf(':'))}:${port}`);
+    });
+  });
+}
+
+function createMetrics(): Metrics {
+  const m = new Metrics();
+  m.counter('cctns_alerts_in_total', 'Alerts accepted into the log');
+  m.counter('cctns_receipts_in_total', 'Receipts accepted into the log, by kind');
+  m.counter('cctns_deliveries_total', 'Log entries pushed down station links, by kind');
+  m.counter('cctns_refusals_total', 'Refused links and messages, by reason');
+  m.counter('cctns_enrollments_total', 'Certificates issued over the network');
+  return m;
+}
+
+/**
+ * A state broker: the mutual-TLS gRPC edge for station links, renewal and the directory; an
+ * optional server-TLS enrollment port; health and metrics over HTTP; and the store.
+ */
+export class Broker {
+  readonly metrics: Metrics;
+  readonly store: BrokerStore;
+
+  private constructor(
+    readonly config: Readonly<BrokerConfig>,
+    readonly addresses: BrokerAddresses,
+    private readonly parts: {
+      grpc: Server;
+      enroll: Server | null;
+      http: HttpServer | null;
+      pki: Pki | null;
+      store: BrokerStore;
+      metrics: Metrics;
+      logger: Logger;
+      sessions: Set<StationSession>;
+      timers: NodeJS.Timeout[];
+    },
+  ) {
+    this.metrics = parts.metrics;
+    this.store = parts.store;
+  }
+
+  /** Starts a broker from a validated configuration. */
+  static async start(config: Readonly<BrokerConfig>, opts: BrokerOptions = {}): Promise<Broker> {
+    const logger = (opts.logger ?? pino({ level: 'info' })).child({ broker: config.identity });
+    const clock = opts.clock ?? (() => new Date());
+    const id = parseIdentity(config.identity);
+    if (id.kind !== 'broker') throw new Error('not a broker identity');
+    const state = id.state === 'national' ? 'national' : id.state;
+    const chainPem = readFileSync(config.tls.cert);
+    const keyPem = readFileSync(config.tls.key);
+    const rootPem = readFileSync(config.tls.root);
+    const store = new SqliteBrokerStore(config.store.slice('sqlite:'.length), {
+      durability: config.durability,
+    });
+    await store.resetPresence();
+    const metrics = createMetrics();
+
+    let pki: Pki | null = null;
+    let ca: IssuingCa | undefined;
+    let trust: TrustStore;
+    const timers: NodeJS.Timeout[] = [];
+    if (config.pkiDir) {
+      pki = Pki.open(config.pkiDir, { logger });
+      ca = pki.unlockCa(state === 'national' ? 'CENTRAL' : state, config.caPassphrase ?? undefined);
+      trust = pki.trustStore();
+    } else {
+      trust = new TrustStore({
+        trustDomain: config.trustDomain,
+        root: rootPem.toString(),
+        cas: [chainPem.toString(), ...config.tls.cas.map((f) => readFileSync(f, 'utf8'))],
+      });
+      const seen = new Map<string, number>();
+      const reload = () => {
+        for (const f of config.tls.crls) {
+          try {
+            const mtime = statSync(f).mtimeMs;
+            if (seen.get(f) === mtime) continue;
+            trust.addCrl(readFileSync(f));
+            seen.set(f, mtime);
+            logger.info({ crl: f }, 'CRL loaded');
+          } catch (err) {
+            logger.error({ crl: f, err: (err as Error).message }, 'CRL not loaded');
+          }
+        }
+      };
+      reload();
+      timers.push(setInterval(reload, CRL_RELOAD_MS).unref());
+    }
+
+    const hub = new Hub();
+    const intake = new Intake({
+      store,
+      trust,
+      hub,
+      metrics,
+      logger,
+      clock,
+      maxMessageBytes: config.limits.maxMessageBytes,
+    });
+    const sessions = new Set<StationSession>();
+    const deps: LinkDeps = {
+      identity: config.identity,
+      state,
+      trust,
+      store,
+      hub,
+      intake,
+      metrics,
+      limiter: new RateLimiter(config.limits.ratePerSecond, config.limits.burst),
+      logger,
+      clock,
+      sessions,
+    };
+    metrics.gauge('cctns_connected_stations', 'Open station links', () => sessions.size);
+
+    const grpcOptions = {
+      'grpc.max_receive_message_length': Math.max(
+        4 * 1024 * 1024,
+        2 * config.limits.maxMessageBytes,
+      ),
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+      'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+      'grpc.keepalive_permit_without_calls': 1,
+    };
+    const keyCert = [{ cert_chain: chainPem, private_key: keyPem }];
+    const grpc = new Server(grpcOptions);
+    grpc.addService(StationLinkServiceService, {
+      link: (call: Parameters<typeof StationSession.open>[0]) => StationSession.open(call, deps),
+    });
+    grpc.addService(RenewalServiceService, renewalService(ca, trust, logger, clock));
+    grpc.addService(
+      DirectoryServiceService,
+      directoryService({ store, trust, logger, clock, state }),
+    );
+    const grpcAddress = await bind(
+      grpc,
+      config.listen,
+      ServerCredentials.createSsl(rootPem, keyCert, true),
+    );
+
+    let enroll: Server | null = null;
+    let enrollAddress: string | null = null;
+    if (config.enrollListen) {
+      enroll = new Server(grpcOptions);
+      enroll.addService(EnrollmentServiceService, enrollmentService(ca, logger, metrics));
+      enrollAddress = await bind(
+        enroll,
+        config.enrollListen,
+        ServerCredentials.createSsl(null, keyCert, false),
+      );
+    }
+
+    let http: HttpServer | null = null;
+    let httpAddress: string | null = null;
+    if (config.httpListen) {
+      const ops = await startOpsServer(config.httpListen, metrics, () => ({
+        identity: config.identity,
+        connectedStations: sessions.size,
+      }));
+      http = ops.server;
+      httpAddress = ops.address;
+    }
+
+    const broker = new Broker(
+      config,
+      { grpc: grpcAddress, enroll: enrollAddress, http: httpAddress },
+      { grpc, enroll, http, pki, store, metrics, logger, sessions, timers },
+    );
+    logger.info(
+      { grpc: grpcAddress, enroll: enrollAddress, http: httpAddress },
+      'broker listening',
+    );
+    return broker;
+  }
+
+  /** Identities of the stations linked right now. */
+  connectedStations(): string[] {
+    return [...this.parts.sessions].map((s) => s.peer.identityString).sort();
+  }
+
+  /** Stops accepting, ends every link, and closes the store. */
+  async stop(): Promise<void> {
+    for (const t of this.parts.timers) clearInterval(t);
+    for (const s of [...this.parts.sessions]) s.end();
+    const shutdown = (server: Server | null) =>
+      server
+        ? new Promise<void>((resolve) => {
+            const force = setTimeout(() => {
+              server.forceShutdown();
+              resolve();
+            }, 2000);
+            server.tryShutdown(() => {
+              clearTimeout(force);
+              resolve();
+            });
+          })
+        : Promise.resolve();
+    await Promise.all([shutdown(this.parts.grpc), shutdown(this.parts.enroll)]);
+    await new Promise<void>((resolve) =>
+      this.parts.http ? this.parts.http.close(() => resolve()) : resolve(),
+    );
+    await this.parts.store.close();
+    this.parts.pki?.close();
+    this.parts.logger.info('broker stopped');
+  }
+}

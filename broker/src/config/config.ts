@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseIdentity, type Identity } from '@cctns/pki';
+import { BrokerError } from '../errors.js';
+
+/** A validated, frozen broker configuration. Deeper code never reads the environment. */
+export interface BrokerConfig {
+  /** `broker/<STATE>` (or `broker/national` once federation lands). */
+  identity: string;
+  trustDomain: string;
+  /** Mutual-TLS gRPC address, `host:port` (port 0 picks a free one). */
+  listen: string;
+  /** Server-TLS enrollment address, or null to run without network enrollment. */
+  enrollListen: string | null;
+  /** Health and metrics HTTP address, or null. */
+  httpListen: string | null;
+  tls: {
+    /** The broker's chain (leaf then issuing CA), PEM file. */
+    cert: string;
+    key: string;
+    /** The national root, PEM file. */
+    root: string;
+    /** Issuing CA certificates besides those peers present. */
+    cas: string[];
+    /** CRL files, re-read when they change. */
+    crls: string[];
+  };
+  /** A PKI directory with this state's CA: enables enrollment/renewal and live revocation. */
+  pkiDir: string | null;
+  /** The CA passphrase (from the environment, never from the file). */
+  caPassphrase: string | null;
+  /** `sqlite:<path>`. */
+  store: string;
+  durability: 'normal' | 'full';
+  limits: {
+    /** Largest signed message accepted, bytes. */
+    maxMessageBytes: number;
+    /** Messages per second per identity, on average. */
+    ratePerSecond: number;
+    burst: number;
+  };
+}
+
+/** Defaults for every optional field. */
+export const BROKER_DEFAULTS = {
+  trustDomain: 'cctns.local',
+  listen: '127.0.0.1:7443',
+  enrollListen: null,
+  httpListen: '127.0.0.1:9464',
+  pkiDir: null,
+  store: 'sqlite:broker.db',
+  durability: 'normal',
+  limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
+} as const;
+
+function bad(field: string, why: string): BrokerError {
+  return new BrokerError('CONFIG_INVALID', `config field ${field}: ${why}`);
+}
+
+function str(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v === '') throw bad(field, 'must be a non-empty string');
+  return v;
+}
+
+function address(v: unknown, field: string): string {
+  const s = str(v, field);
+  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(s) || Number(s.split(':').pop()) > 65535)
+    throw bad(field, 'must be host:port');
+  return s;
+}
+
+function positive(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw bad(field, 'must be a positive number');
+  return v;
+}
+
+/**
+ * Builds a configuration: defaults, then the file's fields, then `CCTNS_BROKER_*` environment
+ * overrides; validates once, naming the bad field; resolves paths against the file's folder;
+ * freezes the result.
+ */
+export function brokerConfig(
+  input: Record<string, unknown>,
+  opts: { baseDir: string; env?: NodeJS.ProcessEnv },
+): Readonly<BrokerConfig> {
+  const env = opts.env ?? {};
+  const file = { ...input } as Record<string, unknown>;
+  const pick = (key: string, envKey: string) => env[envKey] ?? file[key];
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(opts.baseDir, p));
+  const identity = str(pick('identity', 'CCTNS_BROKER_IDENTITY'), 'identity');
+  let id: Identity;
+  try {
+    id = parseIdentity(identity);
+  } catch (cause) {
+    throw new BrokerError('CONFIG_INVALID', `config field identity: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  if (id.kind !== 'broker') throw bad('identity', 'must be a broker identity such as broker/MH');
+  const tls = (file['tls'] ?? {}) as Record<string, unknown>;
+  const limits = { ...BROKER_DEFAULTS.limits, ...((file['limits'] ?? {}) as object) } as Record<
+    string,
+    unknown
+  >;
+  const enroll = pick('enrollListen', 'CCTNS_BROKER_ENROLL_LISTEN') ?? BROKER_DEFAULTS.enrollListen;
+  const http = pick('httpListen', 'CCTNS_BROKER_HTTP_LISTEN') ?? BROKER_DEFAULTS.httpListen;
+  const pkiDir = pick('pkiDir', 'CCTNS_PKI_DIR') ?? BROKER_DEFAULTS.pkiDir;
+  const store = str(pick('store', 'CCTNS_BROKER_STORE') ?? BROKER_DEFAULTS.store, 'store');
+  if (!store.startsWith('sqlite:'))
+    throw bad('store', 'must be sqlite:<path> (MongoDB support arrives with its own issue)');
+  const durability = pick('durability', 'CCTNS_BROKER_DURABILITY') ?? BROKER_DEFAULTS.durability;
+  if (durability !== 'normal' && durability !== 'full')
+    throw bad('durability', "must be 'normal' or 'full'");
+  const state = id.state === 'national' ? 'CENTRAL' : id.state;
+  const config: BrokerConfig = {
+    identity,
+    trustDomain: str(
+      pick('trustDomain', 'CCTNS_TRUST_DOMAIN') ?? BROKER_DEFAULTS.trustDomain,
+      'trustDomain',
+    ),
+    listen: address(pick('listen', 'CCTNS_BROKER_LISTEN') ?? BROKER_DEFAULTS.listen, 'listen'),
+    enrollListen: enroll === null || enroll === '' ? null : address(enroll, 'enrollListen'),
+    httpListen: http === null || http === '' ? null : address(http, 'httpListen'),
+    tls: {
+      cert: path(str(tls['cert'], 'tls.cert')),
+      key: path(str(tls['key'], 'tls.key')),
+      root: path(str(tls['root'], 'tls.root')),
+      cas: ((tls['cas'] ?? []) as unknown[]).map((c, i) => path(str(c, `tls.cas[${i}]`))),
+      crls: ((tls['crls'] ?? []) as unknown[]).map((c, i) => path(str(c, `tls.crls[${i}]`))),
+    },
+    pkiDir: pkiDir === null || pkiDir === '' ? null : path(str(pkiDir, 'pkiDir')),
+    caPassphrase: env[`CCTNS_CA_PASSPHRASE_${state}`] ?? env['CCTNS_CA_PASSPHRASE'] ?? null,
+    store: `sqlite:${path(store.slice('sqlite:'.length))}`,
+    durability,
+    limits: {
+      maxMessageBytes: positive(limits['maxMessageBytes'], 'limits.maxMessageBytes'),
+      ratePerSecond: positive(limits['ratePerSecond'], 'limits.ratePerSecond'),
+      burst: positive(limits['burst'], 'limits.burst'),
+    },
+  };
+  for (const [field, p] of [
+    ['tls.cert', config.tls.cert],
+    ['tls.key', config.tls.key],
+    ['tls.root', config.tls.root],
+  ] as const) {
+    if (!existsSync(p)) throw bad(field, `file ${p} does not exist`);
+  }
+  if (config.pkiDir && !config.caPassphrase)
+    throw bad(
+      'pkiDir',
+      `needs the CA passphrase in CCTNS_CA_PASSPHRASE_${state} or CCTNS_CA_PASSPHRASE`,
+    );
+  Object.freeze(config.tls);
+  Object.freeze(config.limits);
+  return Object.freeze(config);
+}
+
+/** Reads a JSON config file and builds the configuration from it. */
+export function loadBrokerConfig(file: string, env: NodeJS.ProcessEnv): Readonly<BrokerConfig> {
+  let input: Record<string, unknown>;
+  try {
+    input = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (cause) {
+    throw new BrokerError(
+      'CONFIG_INVALID',
+      `cannot read config ${file}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return brokerConfig(input, { baseDir: dirname(resolve(file)), env });
+}

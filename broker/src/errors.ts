@@ -1,0 +1,124 @@
+import { status } from '@grpc/grpc-js';
+
+/**
+ * The broker's refusal catalogue: a stable reason, the gRPC status it maps to (as a call status,
+ * or inside a Refused message on the station link) and the CLI exit code where one applies.
+ */
+export const BROKER_ERRORS = {
+  UNAUTHENTICATED: {
+    grpc: status.UNAUTHENTICATED,
+    exit: 6,
+    doc: 'no valid client certificate on the connection',
+  },
+  CERT_REFUSED: {
+    grpc: status.UNAUTHENTICATED,
+    exit: 6,
+    doc: 'the client certificate is expired, revoked or not of this PKI',
+  },
+  IDENTITY_FORBIDDEN: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'this identity may not use this service on this broker (e.g. a station of another state)',
+  },
+  MALFORMED: { grpc: status.INVALID_ARGUMENT, exit: 3, doc: 'the message cannot be decoded' },
+  TOO_LARGE: {
+    grpc: status.RESOURCE_EXHAUSTED,
+    exit: 3,
+    doc: 'the message is larger than the configured limit',
+  },
+  SIGNATURE_INVALID: {
+    grpc: status.UNAUTHENTICATED,
+    exit: 6,
+    doc: 'the JWS signature or its certificate chain does not verify',
+  },
+  SIGNER_MISMATCH: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'signed by another identity than the connected one, or sender field differs from the signer',
+  },
+  FIELD_INVALID: {
+    grpc: status.INVALID_ARGUMENT,
+    exit: 3,
+    doc: 'a field is missing, too long or malformed',
+  },
+  ENUM_UNKNOWN: {
+    grpc: status.INVALID_ARGUMENT,
+    exit: 3,
+    doc: 'an enum field has a value this version does not know',
+  },
+  SCOPE_FORBIDDEN: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'the sender may not address that scope',
+  },
+  REFERENCE_UNKNOWN: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 4,
+    doc: 'an Update or Cancel references an alert the broker does not have, or one of another sender',
+  },
+  EXPIRED: { grpc: status.FAILED_PRECONDITION, exit: 4, doc: 'the alert has already expired' },
+  NOT_RECIPIENT: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'a receipt for an alert the station was not addressed by',
+  },
+  ALERT_UNKNOWN: {
+    grpc: status.NOT_FOUND,
+    exit: 5,
+    doc: 'a receipt for an alert the broker does not have',
+  },
+  RATE_LIMITED: {
+    grpc: status.RESOURCE_EXHAUSTED,
+    exit: 4,
+    doc: 'too many messages from this identity; slow down and resend',
+  },
+  PROTOCOL: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 3,
+    doc: 'messages out of order on the link (e.g. no hello first)',
+  },
+  ENROLL_REFUSED: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'enrollment or renewal refused by the CA (token, CSR or proof)',
+  },
+  ENROLL_UNAVAILABLE: {
+    grpc: status.UNAVAILABLE,
+    exit: 5,
+    doc: 'this broker does not run network enrollment',
+  },
+  CONFIG_INVALID: {
+    grpc: status.INTERNAL,
+    exit: 3,
+    doc: 'the broker configuration has an invalid field',
+  },
+  INTERNAL: {
+    grpc: status.INTERNAL,
+    exit: 1,
+    doc: 'an unexpected fault; details are in the broker log',
+  },
+} as const;
+
+/** A stable refusal reason of the broker. */
+export type BrokerErrorCode = keyof typeof BROKER_ERRORS;
+
+/** An error the broker refuses with; `message` is safe to send to the peer. */
+export class BrokerError extends Error {
+  override readonly name = 'BrokerError';
+  readonly code: BrokerErrorCode;
+
+  constructor(code: BrokerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** The gRPC status code of this refusal. */
+  get grpcStatus(): status {
+    return BROKER_ERRORS[this.code].grpc;
+  }
+
+  /** The CLI exit code of this refusal. */
+  get exitCode(): number {
+    return BROKER_ERRORS[this.code].exit;
+  }
+}

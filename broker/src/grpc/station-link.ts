@@ -1,0 +1,266 @@
+import { once } from 'node:events';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { TrustStore, VerifiedCertificate } from '@cctns/pki';
+import type { AgentMessage, BrokerMessage } from '@cctns/proto';
+import type { Logger } from 'pino';
+import type { Intake } from '../alerts/intake.js';
+import { listenKeys, type TargetKey } from '../alerts/targets.js';
+import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import type { Hub, Wakeable } from '../link/hub.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { RateLimiter } from '../ops/rate-limit.js';
+import type { BrokerStore } from '../store/store.js';
+import { authenticate } from './auth.js';
+import { toServiceError } from './status.js';
+
+/** What a station link needs from the broker. */
+export interface LinkDeps {
+  identity: string;
+  /** The State/UT this broker serves; stations of other states are refused. */
+  state: string;
+  trust: TrustStore;
+  store: BrokerStore;
+  hub: Hub;
+  intake: Intake;
+  metrics: Metrics;
+  limiter: RateLimiter;
+  logger: Logger;
+  clock: () => Date;
+  sessions: Set<StationSession>;
+}
+
+/** Deliveries read from the log per query. */
+const BATCH = 256;
+/** How often acknowledged cursors are written to the store. */
+const CURSOR_FLUSH_MS = 1000;
+
+type Call = ServerDuplexStream<AgentMessage, BrokerMessage>;
+
+/**
+ * One open station link. The peer's identity comes from its certificate; messages from the agent
+ * are handled one at a time, in order; deliveries are read from the log after the station's
+ * cursor whenever the hub wakes the session, with back-pressure from the stream.
+ */
+export class StationSession implements Wakeable {
+  readonly peer: VerifiedCertificate;
+  private readonly keys: TargetKey[];
+  private readonly log: Logger;
+  private sent = 0;
+  private started = false;
+  private pumping = false;
+  private dirty = false;
+  private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | undefined;
+  private ackedCursor = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly call: Call,
+    private readonly deps: LinkDeps,
+    peer: VerifiedCertificate,
+  ) {
+    this.peer = peer;
+    this.keys = listenKeys(peer.identity);
+    this.log = deps.logger.child({ station: peer.identityString, link: call.getPeer() });
+  }
+
+  /** Authenticates a new link and starts serving it; refuses it with a status otherwise. */
+  static open(call: Call, deps: LinkDeps): StationSession | undefined {
+    let peer: VerifiedCertificate;
+    try {
+      peer = authenticate(call, deps.trust, { at: deps.clock(), kinds: ['station'] });
+      if (peer.identity.kind !== 'station' || peer.identity.state !== deps.state) {
+        throw new BrokerError(
+          'IDENTITY_FORBIDDEN',
+          `${peer.identityString} belongs to another state's broker, not ${deps.identity}`,
+        );
+      }
+    } catch (err) {
+      const reason = err instanceof BrokerError ? err.code : 'INTERNAL';
+      deps.metrics.inc('cctns_refusals_total', { reason });
+      deps.logger.warn(
+        { reason, peer: call.getPeer(), err: err instanceof Error ? err.message : String(err) },
+        'link refused',
+      );
+      call.emit('error', toServiceError(err, deps.logger));
+      return undefined;
+    }
+    const session = new StationSession(call, deps, peer);
+    session.start();
+    return session;
+  }
+
+  private start(): void {
+    this.deps.sessions.add(this);
+    this.log.info('link open');
+    void this.deps.store
+      .touchStation(this.peer.identityString, {
+        online: true,
+        certNotAfter: this.peer.notAfter,
+        at: this.deps.clock(),
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'directory write failed'));
+    this.call.on('data', (msg: AgentMessage) => {
+      this.queue = this.queue.then(() => this.handle(msg));
+    });
+    this.call.on('end', () => this.close('agent closed the link'));
+    this.call.on('cancelled', () => this.close('link cancelled'));
+    this.call.on('error', (err) => this.close(`link error: ${err.message}`));
+    this.call.on('close', () => this.close('link closed'));
+  }
+
+  private async handle(msg: AgentMessage): Promise<void> {
+    if (this.closed) return;
+    const body = msg.body;
+    try {
+      switch (body?.$case) {
+        case 'hello': {
+          if (this.started)
+            throw new BrokerError('PROTOCOL', 'hello was already received on this link');
+          this.started = true;
+          this.sent = body.value.cursor;
+          this.unsubscribe = this.deps.hub.subscribe(this.keys, this);
+          const head = await this.deps.store.head();
+          await this.write({
+            body: {
+              $case: 'welcome',
+              value: {
+                broker: this.deps.identity,
+                station: this.peer.identityString,
+                logHead: head,
+                resumeFrom: this.sent,
+              },
+            },
+          });
+          this.wake();
+          return;
+        }
+        case 'alert':
+        case 'receipt': {
+          if (!this.deps.limiter.take(this.peer.identityString))
+            throw new BrokerError('RATE_LIMITED', 'too many messages; resend later');
+          const r =
+            body.$case === 'alert'
+              ? await this.deps.intake.acceptAlert(this.peer, body.value.jws)
+              : await this.deps.intake.acceptReceipt(this.peer, body.value.jws);
+          await this.write({
+            body: {
+              $case: 'accepted',
+              value: { ref: msg.ref, id: r.id, seq: r.seq, duplicate: r.duplicate },
+            },
+          });
+          return;
+        }
+        case 'ack': {
+          this.ackedCursor = Math.max(this.ackedCursor, body.value.seq);
+          this.flushTimer ??= setTimeout(() => void this.flushCursor(), CURSOR_FLUSH_MS);
+          return;
+        }
+        default:
+          throw new BrokerError('PROTOCOL', 'empty or unknown message');
+      }
+    } catch (err) {
+      const reason: BrokerErrorCode = err instanceof BrokerError ? err.code : 'INTERNAL';
+      const status = toServiceError(err, this.log);
+      this.deps.metrics.inc('cctns_refusals_total', { reason });
+      this.log.warn(
+        { reason, ref: msg.ref, kind: body?.$case },
+        err instanceof BrokerError ? err.message : 'internal error',
+      );
+      await this.write({
+        body: {
+          $case: 'refused',
+          value: {
+            ref: msg.ref,
+            id: '',
+            code: status.code ?? 13,
+            reason,
+            message: err instanceof BrokerError ? err.message : 'internal error',
+          },
+        },
+      });
+    }
+  }
+
+  private async flushCursor(): Promise<void> {
+    this.flushTimer = undefined;
+    const seq = this.ackedCursor;
+    await this.deps.store
+      .advanceCursor(this.peer.identityString, seq)
+      .catch((err: unknown) => this.log.error({ err }, 'cursor write failed'));
+  }
+
+  /** Called by the hub when an entry addressed to this station was appended. */
+  wake(): void {
+    if (!this.started || this.closed) return;
+    this.dirty = true;
+    if (!this.pumping) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.dirty && !this.closed) {
+        this.dirty = false;
+        for (;;) {
+          const entries = await this.deps.store.entriesFor(this.keys, this.sent, {
+            limit: BATCH,
+            now: this.deps.clock(),
+          });
+          for (const e of entries) {
+            if (this.closed) return;
+            const item =
+              e.kind === 'alert'
+                ? ({ $case: 'alert', value: { jws: e.jws } } as const)
+                : ({ $case: 'receipt', value: { jws: e.jws } } as const);
+            await this.write({ body: { $case: 'delivery', value: { seq: e.seq, item } } });
+            this.sent = e.seq;
+            this.deps.metrics.inc('cctns_deliveries_total', { kind: e.kind });
+          }
+          if (entries.length < BATCH) break;
+        }
+      }
+    } catch (err) {
+      this.log.error({ err }, 'delivery failed');
+      this.call.emit('error', toServiceError(err, this.log));
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async write(msg: BrokerMessage): Promise<void> {
+    if (this.closed) return;
+    if (!this.call.write(msg)) {
+      await Promise.race([once(this.call, 'drain'), once(this.call, 'close')]).catch(
+        () => undefined,
+      );
+    }
+  }
+
+  /** Closes the session (idempotent) and records the station offline. */
+  close(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.deps.sessions.delete(this);
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      void this.flushCursor();
+    }
+    this.log.info({ why }, 'link closed');
+    void this.deps.store
+      .touchStation(this.peer.identityString, { online: false, at: this.deps.clock() })
+      .catch(() => undefined);
+  }
+
+  /** Ends the link from the broker's side (shutdown). */
+  end(): void {
+    try {
+      this.call.end();
+    } catch {
+      // already gone
+    }
+    this.close('broker shutting down');
+  }
+}

@@ -1,0 +1,35 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { BrokerError } from '../errors.js';
+
+/** The reason code travels in trailing metadata `cctns-reason`, so clients need not parse text. */
+export const REASON_METADATA_KEY = 'cctns-reason';
+
+/**
+ * Maps any error to the status sent to a peer: BrokerErrors keep their status and message,
+ * anything else becomes INTERNAL with a generic message and is logged here.
+ */
+export function toServiceError(err: unknown, logger: Logger): Partial<ServiceError> {
+  const metadata = new Metadata();
+  if (err instanceof BrokerError) {
+    metadata.set(REASON_METADATA_KEY, err.code);
+    return { code: err.grpcStatus, details: `${err.code}: ${err.message}`, metadata };
+  }
+  logger.error({ err }, 'internal error');
+  metadata.set(REASON_METADATA_KEY, 'INTERNAL');
+  return { code: status.INTERNAL, details: 'INTERNAL: internal error', metadata };
+}
+
+/** Wraps a unary handler so that thrown errors become statuses in one place. */
+export function unary<Req, Res>(
+  logger: Logger,
+  fn: (call: import('@grpc/grpc-js').ServerUnaryCall<Req, Res>) => Promise<Res>,
+): import('@grpc/grpc-js').handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    fn(call).then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toServiceError(err, logger) as ServiceError),
+    );
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * @cctns/broker — the state (and, with federation, national) broker of the CCTNS alert network.
+ */
+export { BROKER_ERRORS, BrokerError, type BrokerErrorCode } from './errors.js';
+export { Broker, type BrokerAddresses, type BrokerOptions } from './broker.js';
+export {
+  BROKER_DEFAULTS,
+  brokerConfig,
+  loadBrokerConfig,
+  type BrokerConfig,
+} from './config/config.js';
+export {
+  listenKeys,
+  stationKeys,
+  statesOfTargets,
+  targetsOf,
+  type TargetKey,
+} from './alerts/targets.js';
+export { checkScope } from './alerts/policy.js';
+export { CONTENT_LIMITS, expiryOf, validateAlert, validateReceipt } from './alerts/validate.js';
+export { Hub, type Wakeable } from './link/hub.js';
+export { Metrics } from './ops/metrics.js';
+export { RateLimiter } from './ops/rate-limit.js';
+export { SqliteBrokerStore, type SqliteDurability } from './store/sqlite.js';
+export type {
+  AppendResult,
+  BrokerStore,
+  EntryKind,
+  LogEntry,
+  NewLogEntry,
+  ReceiptRecord,
+  StationRecord,
+} from './store/store.js';
+export { REASON_METADATA_KEY } from './grpc/status.js';

@@ -1,0 +1,263 @@
+import Database from 'better-sqlite3';
+import type { TargetKey } from '../alerts/targets.js';
+import type {
+  AppendResult,
+  BrokerStore,
+  EntryKind,
+  LogEntry,
+  NewLogEntry,
+  ReceiptRecord,
+  StationRecord,
+} from './store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  id TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  targets TEXT NOT NULL,
+  expires_at INTEGER,
+  created_at INTEGER NOT NULL,
+  ref TEXT,
+  jws TEXT NOT NULL,
+  UNIQUE (kind, id)
+);
+CREATE TABLE IF NOT EXISTS log_targets (
+  target TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (target, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS receipts (
+  alert_id TEXT NOT NULL,
+  station TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  note TEXT NOT NULL,
+  PRIMARY KEY (alert_id, station, kind)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS stations (
+  identity TEXT PRIMARY KEY,
+  online INTEGER NOT NULL,
+  last_seen INTEGER,
+  cursor INTEGER NOT NULL DEFAULT 0,
+  cert_not_after INTEGER
+);
+`;
+
+interface Row {
+  seq: number;
+  kind: EntryKind;
+  id: string;
+  sender: string;
+  targets: string;
+  expires_at: number | null;
+  created_at: number;
+  ref: string | null;
+  jws: string;
+}
+
+function toEntry(r: Row): LogEntry {
+  return {
+    seq: r.seq,
+    kind: r.kind,
+    id: r.id,
+    sender: r.sender,
+    targets: JSON.parse(r.targets) as TargetKey[],
+    expiresAt: r.expires_at === null ? null : new Date(r.expires_at),
+    createdAt: new Date(r.created_at),
+    ref: r.ref,
+    jws: r.jws,
+  };
+}
+
+/** Durability of a commit: `normal` survives a killed process, `full` also a power cut. */
+export type SqliteDurability = 'normal' | 'full';
+
+/**
+ * The embedded store: one SQLite file in WAL mode. A broadcast is one `log` row and one
+ * `log_targets` row per target key, never a row per station.
+ */
+export class SqliteBrokerStore implements BrokerStore {
+  private readonly db: Database.Database;
+  private readonly stmts;
+  private readonly keyed = new Map<string, Database.Statement>();
+
+  constructor(path: string, opts: { durability?: SqliteDurability } = {}) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      find: db.prepare<[string, string], { seq: number }>(
+        'SELECT seq FROM log WHERE kind = ? AND id = ?',
+      ),
+      insert: db.prepare(
+        'INSERT INTO log (kind, id, sender, targets, expires_at, created_at, ref, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertTarget: db.prepare('INSERT INTO log_targets (target, seq) VALUES (?, ?)'),
+      get: db.prepare<[string, string], Row>('SELECT * FROM log WHERE kind = ? AND id = ?'),
+      head: db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM log'),
+      insertReceipt: db.prepare(
+        'INSERT OR IGNORE INTO receipts (alert_id, station, kind, at, note) VALUES (?, ?, ?, ?, ?)',
+      ),
+      receipts: db.prepare<
+        [string],
+        { alert_id: string; station: string; kind: ReceiptRecord['kind']; at: number; note: string }
+      >('SELECT * FROM receipts WHERE alert_id = ? ORDER BY at, station, kind'),
+      touch: db.prepare(
+        `INSERT INTO stations (identity, online, last_seen, cert_not_after) VALUES (@identity, @online, @at, @certNotAfter)
+         ON CONFLICT(identity) DO UPDATE SET online = @online, last_seen = @at, cert_not_after = COALESCE(@certNotAfter, cert_not_after)`,
+      ),
+      advance: db.prepare(
+        `INSERT INTO stations (identity, online, last_seen, cursor) VALUES (?, 1, NULL, ?)
+         ON CONFLICT(identity) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)`,
+      ),
+      stations: db.prepare<
+        [string],
+        {
+          identity: string;
+          online: number;
+          last_seen: number | null;
+          cursor: number;
+          cert_not_after: number | null;
+        }
+      >("SELECT * FROM stations WHERE identity LIKE ? ESCAPE '\\' ORDER BY identity"),
+      reset: db.prepare('UPDATE stations SET online = 0'),
+    };
+  }
+
+  private appendSync(entry: NewLogEntry): AppendResult {
+    const existing = this.stmts.find.get(entry.kind, entry.id);
+    if (existing) return { seq: existing.seq, duplicate: true };
+    const r = this.stmts.insert.run(
+      entry.kind,
+      entry.id,
+      entry.sender,
+      JSON.stringify(entry.targets),
+      entry.expiresAt ? entry.expiresAt.getTime() : null,
+      (entry.createdAt ?? new Date()).getTime(),
+      entry.ref,
+      entry.jws,
+    );
+    const seq = Number(r.lastInsertRowid);
+    for (const t of new Set(entry.targets)) this.stmts.insertTarget.run(t, seq);
+    return { seq, duplicate: false };
+  }
+
+  async append(entry: NewLogEntry): Promise<AppendResult> {
+    return this.db.transaction(() => this.appendSync(entry)).immediate();
+  }
+
+  async appendReceipt(entry: NewLogEntry, receipt: ReceiptRecord): Promise<AppendResult> {
+    return this.db
+      .transaction(() => {
+        const result = this.appendSync(entry);
+        if (!result.duplicate)
+          this.stmts.insertReceipt.run(
+            receipt.alertId,
+            receipt.station,
+            receipt.kind,
+            receipt.at.getTime(),
+            receipt.note,
+          );
+        return result;
+      })
+      .immediate();
+  }
+
+  async get(kind: EntryKind, id: string): Promise<LogEntry | undefined> {
+    const row = this.stmts.get.get(kind, id);
+    return row ? toEntry(row) : undefined;
+  }
+
+  private forKeys(select: string, keys: readonly TargetKey[], tail: string): Database.Statement {
+    const cacheKey = `${select}|${keys.length}|${tail}`;
+    let stmt = this.keyed.get(cacheKey);
+    if (!stmt) {
+      const marks = keys.map(() => '?').join(', ');
+      stmt = this.db.prepare(
+        `${select} FROM log WHERE seq IN (SELECT DISTINCT seq FROM log_targets WHERE target IN (${marks}) AND seq > ?) AND (expires_at IS NULL OR expires_at > ?) ${tail}`,
+      );
+      this.keyed.set(cacheKey, stmt);
+    }
+    return stmt;
+  }
+
+  async entriesFor(
+    keys: readonly TargetKey[],
+    afterSeq: number,
+    opts: { limit: number; now: Date },
+  ): Promise<LogEntry[]> {
+    if (keys.length === 0) return [];
+    const rows = this.forKeys('SELECT *', keys, 'ORDER BY seq LIMIT ?').all(
+      ...keys,
+      afterSeq,
+      opts.now.getTime(),
+      opts.limit,
+    ) as Row[];
+    return rows.map(toEntry);
+  }
+
+  async countFor(keys: readonly TargetKey[], afterSeq: number, now: Date): Promise<number> {
+    if (keys.length === 0) return 0;
+    return (
+      this.forKeys('SELECT COUNT(*) AS n', keys, '').get(...keys, afterSeq, now.getTime()) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  async head(): Promise<number> {
+    return this.stmts.head.get()?.seq ?? 0;
+  }
+
+  async receipts(alertId: string): Promise<ReceiptRecord[]> {
+    return this.stmts.receipts
+      .all(alertId)
+      .map((r) => ({
+        alertId: r.alert_id,
+        station: r.station,
+        kind: r.kind,
+        at: new Date(r.at),
+        note: r.note,
+      }));
+  }
+
+  async touchStation(
+    identity: string,
+    update: { online: boolean; certNotAfter?: Date; at: Date },
+  ): Promise<void> {
+    this.stmts.touch.run({
+      identity,
+      online: update.online ? 1 : 0,
+      at: update.at.getTime(),
+      certNotAfter: update.certNotAfter ? update.certNotAfter.getTime() : null,
+    });
+  }
+
+  async advanceCursor(identity: string, seq: number): Promise<void> {
+    this.stmts.advance.run(identity, seq);
+  }
+
+  async stations(prefix = ''): Promise<StationRecord[]> {
+    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.stmts.stations.all(like).map((r) => ({
+      identity: r.identity,
+      online: r.online === 1,
+      lastSeen: r.last_seen === null ? null : new Date(r.last_seen),
+      cursor: r.cursor,
+      certNotAfter: r.cert_not_after === null ? null : new Date(r.cert_not_after),
+    }));
+  }
+
+  async resetPresence(): Promise<void> {
+    this.stmts.reset.run();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

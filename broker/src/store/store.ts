@@ -1,0 +1,86 @@
+import type { TargetKey } from '../alerts/targets.js';
+
+/** What the ordered log holds: alerts, and receipts routed back to an alert's originator. */
+export type EntryKind = 'alert' | 'receipt';
+
+/** One entry of the broker's ordered log. */
+export interface LogEntry {
+  seq: number;
+  kind: EntryKind;
+  /** Alert identifier, or `<alertId>/<station>/<receiptKind>` for a receipt. */
+  id: string;
+  sender: string;
+  targets: TargetKey[];
+  /** After this the entry is no longer delivered; null = never expires. */
+  expiresAt: Date | null;
+  createdAt: Date;
+  /** For receipts: the alert they refer to. For updates/cancels: the first referenced alert. */
+  ref: string | null;
+  /** The signed message exactly as received (compact JWS). */
+  jws: string;
+}
+
+/** An entry before it has its sequence number. */
+export type NewLogEntry = Omit<LogEntry, 'seq' | 'createdAt'> & { createdAt?: Date };
+
+/** A receipt as the broker records it for supervision. */
+export interface ReceiptRecord {
+  alertId: string;
+  station: string;
+  kind: 'delivered' | 'read' | 'acknowledged';
+  at: Date;
+  note: string;
+}
+
+/** A station as the directory knows it. */
+export interface StationRecord {
+  identity: string;
+  online: boolean;
+  lastSeen: Date | null;
+  cursor: number;
+  certNotAfter: Date | null;
+}
+
+/** The outcome of an idempotent append. */
+export interface AppendResult {
+  seq: number;
+  /** True when an entry with the same kind and id was already in the log (its seq is returned). */
+  duplicate: boolean;
+}
+
+/**
+ * The broker's storage. SQLite is the embedded default; MongoDB implements the same interface
+ * for production. Both pass the same conformance suite (`store/conformance.ts`).
+ */
+export interface BrokerStore {
+  /** Appends an entry unless one with the same kind and id exists (idempotent). */
+  append(entry: NewLogEntry): Promise<AppendResult>;
+  /** Appends a receipt's log entry and records the receipt, atomically and idempotently. */
+  appendReceipt(entry: NewLogEntry, receipt: ReceiptRecord): Promise<AppendResult>;
+  /** An entry by kind and id. */
+  get(kind: EntryKind, id: string): Promise<LogEntry | undefined>;
+  /** Unexpired entries after `afterSeq` addressed to any of `keys`, in log order. */
+  entriesFor(
+    keys: readonly TargetKey[],
+    afterSeq: number,
+    opts: { limit: number; now: Date },
+  ): Promise<LogEntry[]>;
+  /** How many unexpired entries after `afterSeq` are addressed to any of `keys`. */
+  countFor(keys: readonly TargetKey[], afterSeq: number, now: Date): Promise<number>;
+  /** The highest sequence number in the log (0 when empty). */
+  head(): Promise<number>;
+  /** Receipts recorded for an alert. */
+  receipts(alertId: string): Promise<ReceiptRecord[]>;
+  /** Records a station's presence and certificate; creates it on first sight. */
+  touchStation(
+    identity: string,
+    update: { online: boolean; certNotAfter?: Date; at: Date },
+  ): Promise<void>;
+  /** Moves a station's cursor forward (never back). */
+  advanceCursor(identity: string, seq: number): Promise<void>;
+  /** Stations whose identity starts with `prefix` (e.g. `station/MH/PUNE/`). */
+  stations(prefix?: string): Promise<StationRecord[]>;
+  /** Marks every station offline (at start-up, after a crash). */
+  resetPresence(): Promise<void>;
+  close(): Promise<void>;
+}
