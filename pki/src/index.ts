@@ -14,6 +14,7 @@ export {
   parseIdentity,
   parseSpiffeUri,
   parseTrustDomain,
+  quote,
   stateOfIdentity,
   type CaName,
   type Identity,

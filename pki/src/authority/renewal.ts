@@ -36,6 +36,8 @@ export async function createRenewalRequest(args: {
     csr: createHash('sha256').update(csrDer).digest('base64url'),
     iat: Math.floor((args.now ?? new Date()).getTime() / 1000),
   };
-  const proof = await new JwsSigner(args.keys.privateKey, certs).sign(JSON.stringify(payload), { typ: RENEWAL_PROOF_TYPE });
+  const proof = await new JwsSigner(args.keys.privateKey, certs).sign(JSON.stringify(payload), {
+    typ: RENEWAL_PROOF_TYPE,
+  });
   return { csrPem, proof };
 }

@@ -19,20 +19,37 @@ export const MAX_IDENTITY_LENGTH = 64;
 
 const CODE_SEGMENT = /^[A-Z0-9](?:[A-Z0-9-]{0,30}[A-Z0-9])?$/;
 const OPERATOR_SEGMENT = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9])?$/;
-const TRUST_DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+const TRUST_DOMAIN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+/**
+ * Quotes untrusted text for an error message: JSON escaping plus the DEL and C1 controls
+ * (U+007F-U+009F) JSON leaves raw, so hostile input cannot drive a terminal.
+ */
+export function quote(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 function invalid(input: string, why: string): PkiError {
-  // JSON.stringify keeps control characters in hostile input from reaching a terminal raw.
-  return new PkiError('IDENTITY_INVALID', `invalid identity ${JSON.stringify(input)}: ${why}`);
+  return new PkiError('IDENTITY_INVALID', `invalid identity ${quote(input)}: ${why}`);
 }
 
 function stateOf(input: string, segment: string, allowNational: boolean): StateCode | 'national' {
   if (allowNational && segment === 'national') return 'national';
   if (isStateCode(segment)) return segment;
   if (/^[A-Z]{2}$/.test(segment)) {
-    throw new PkiError('STATE_UNKNOWN', `unknown State/UT code ${JSON.stringify(segment)} in identity ${JSON.stringify(input)}`);
+    throw new PkiError(
+      'STATE_UNKNOWN',
+      `unknown State/UT code ${quote(segment)} in identity ${quote(input)}`,
+    );
   }
-  throw invalid(input, `${JSON.stringify(segment)} is not a State/UT code${allowNational ? " or 'national'" : ''}`);
+  throw invalid(
+    input,
+    `${quote(segment)} is not a State/UT code${allowNational ? " or 'national'" : ''}`,
+  );
 }
 
 function codeSegment(input: string, segment: string, what: string): string {
@@ -48,7 +65,8 @@ function codeSegment(input: string, segment: string, what: string): string {
  */
 export function parseIdentity(input: string): Identity {
   if (typeof input !== 'string' || input.length === 0) throw invalid(String(input), 'empty');
-  if (input.length > MAX_IDENTITY_LENGTH) throw invalid(input.slice(0, 80), `longer than ${MAX_IDENTITY_LENGTH} characters`);
+  if (input.length > MAX_IDENTITY_LENGTH)
+    throw invalid(input.slice(0, 80), `longer than ${MAX_IDENTITY_LENGTH} characters`);
   const parts = input.split('/');
   const [kind, ...rest] = parts;
   switch (kind) {
@@ -68,13 +86,20 @@ export function parseIdentity(input: string): Identity {
     }
     case 'agency': {
       if (rest.length !== 2) throw invalid(input, 'expected agency/<AGENCY>/<UNIT>');
-      return { kind, agency: codeSegment(input, rest[0]!, 'agency'), unit: codeSegment(input, rest[1]!, 'unit') };
+      return {
+        kind,
+        agency: codeSegment(input, rest[0]!, 'agency'),
+        unit: codeSegment(input, rest[1]!, 'unit'),
+      };
     }
     case 'hq': {
       if (rest.length !== 2) throw invalid(input, 'expected hq/<STATE|national>/<operator>');
       const operator = rest[1]!;
       if (!OPERATOR_SEGMENT.test(operator)) {
-        throw invalid(input, 'operator must be 1-32 characters of letters, digits, and inner . _ -');
+        throw invalid(
+          input,
+          'operator must be 1-32 characters of letters, digits, and inner . _ -',
+        );
       }
       return { kind, state: stateOf(input, rest[0]!, true), operator };
     }
@@ -113,14 +138,17 @@ export function parseCaName(name: string): CaName {
   if (name === 'CENTRAL' || isStateCode(name)) return name;
   throw new PkiError(
     'CA_NAME_INVALID',
-    `invalid CA name ${JSON.stringify(name)}: use a State/UT code (MH, KA, DL, ...) or CENTRAL`,
+    `invalid CA name ${quote(name)}: use a State/UT code (MH, KA, DL, ...) or CENTRAL`,
   );
 }
 
 /** Validates a trust domain (DNS-style, lower case), e.g. `cctns.local`. */
 export function parseTrustDomain(td: string): string {
   if (!TRUST_DOMAIN.test(td)) {
-    throw new PkiError('TRUST_DOMAIN_INVALID', `invalid trust domain ${JSON.stringify(td)}: use a lower-case DNS name such as cctns.local`);
+    throw new PkiError(
+      'TRUST_DOMAIN_INVALID',
+      `invalid trust domain ${quote(td)}: use a lower-case DNS name such as cctns.local`,
+    );
   }
   return td;
 }
@@ -138,6 +166,10 @@ export function caUri(trustDomain: string, name: CaName | 'root'): string {
 /** Splits a spiffe URI into trust domain and path; throws IDENTITY_INVALID when it is not one. */
 export function parseSpiffeUri(uri: string): { trustDomain: string; path: string } {
   const m = /^spiffe:\/\/([^/]+)\/(.+)$/.exec(uri);
-  if (!m) throw new PkiError('IDENTITY_INVALID', `not a spiffe identity URI: ${JSON.stringify(uri.slice(0, 120))}`);
+  if (!m)
+    throw new PkiError(
+      'IDENTITY_INVALID',
+      `not a spiffe identity URI: ${quote(uri.slice(0, 120))}`,
+    );
   return { trustDomain: parseTrustDomain(m[1]!), path: m[2]! };
 }

@@ -20,7 +20,10 @@ export interface KeyPair {
 /** Generates an RSA key pair (off the event loop). */
 export async function generateRsaKeyPair(bits: number = DEFAULT_KEY_BITS.leaf): Promise<KeyPair> {
   if (!Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > 8192) {
-    throw new PkiError('INPUT_INVALID', `RSA key size must be an integer from ${MIN_RSA_BITS} to 8192, not ${bits}`);
+    throw new PkiError(
+      'INPUT_INVALID',
+      `RSA key size must be an integer from ${MIN_RSA_BITS} to 8192, not ${bits}`,
+    );
   }
   return generateKeyPairAsync('rsa', { modulusLength: bits, publicExponent: 0x10001 });
 }
@@ -51,10 +54,13 @@ export function loadPrivateKey(pem: string, passphrase: string | undefined, what
     throw new PkiError('PASSPHRASE_MISSING', `${what} is encrypted and no passphrase was given`);
   }
   try {
-    const privateKey = createPrivateKey(encrypted ? { key: pem, format: 'pem', passphrase } : { key: pem, format: 'pem' });
+    const privateKey = createPrivateKey(
+      encrypted ? { key: pem, format: 'pem', passphrase } : { key: pem, format: 'pem' },
+    );
     return { privateKey, publicKey: createPublicKey(privateKey) };
   } catch (cause) {
-    if (encrypted) throw new PkiError('PASSPHRASE_WRONG', `the passphrase does not open ${what}`, { cause });
+    if (encrypted)
+      throw new PkiError('PASSPHRASE_WRONG', `the passphrase does not open ${what}`, { cause });
     throw new PkiError('INPUT_INVALID', `${what} is not a readable PEM private key`, { cause });
   }
 }
@@ -63,7 +69,11 @@ export function loadPrivateKey(pem: string, passphrase: string | undefined, what
  * Writes a secret (a private key) with mode 0600, atomically: a reader never sees a partial key
  * and the mode is right even when the file already existed with another.
  */
-export function writeSecretFile(path: string, data: string, options: { overwrite?: boolean } = {}): void {
+export function writeSecretFile(
+  path: string,
+  data: string,
+  options: { overwrite?: boolean } = {},
+): void {
   if (!options.overwrite && existsSync(path)) {
     throw new PkiError('ALREADY_EXISTS', `${path} already exists; refusing to overwrite a key`);
   }

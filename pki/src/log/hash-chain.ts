@@ -8,13 +8,17 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
 }
 
 /** The hash of an entry: SHA-256 over the previous hash, the sequence number and the canonical body. */
 export function entryHash(prevHash: string, seq: number, body: unknown): string {
-  return createHash('sha256').update(`${prevHash}\n${seq}\n${canonicalJson(body)}`).digest('hex');
+  return createHash('sha256')
+    .update(`${prevHash}\n${seq}\n${canonicalJson(body)}`)
+    .digest('hex');
 }
 
 /** One stored entry of a hash-chained log. */
@@ -58,17 +62,39 @@ export function verifyChain(entries: Iterable<ChainEntry>, maxProblems = 100): C
     const expectedSeq = prev ? prev.seq + 1 : 1;
     const expectedPrev = prev ? prev.hash : GENESIS_HASH;
     if (entryHash(e.prevHash, e.seq, e.body) !== e.hash) {
-      report({ seq: e.seq, kind: 'altered', message: `entry ${e.seq} was altered: its content no longer matches its hash` });
+      report({
+        seq: e.seq,
+        kind: 'altered',
+        message: `entry ${e.seq} was altered: its content no longer matches its hash`,
+      });
     }
     if (e.seq > expectedSeq) {
-      const span = e.seq - expectedSeq === 1 ? `entry ${expectedSeq}` : `entries ${expectedSeq}-${e.seq - 1}`;
-      report({ seq: expectedSeq, kind: 'deleted', message: `${span} deleted: the sequence jumps from ${expectedSeq - 1} to ${e.seq}` });
+      const span =
+        e.seq - expectedSeq === 1 ? `entry ${expectedSeq}` : `entries ${expectedSeq}-${e.seq - 1}`;
+      report({
+        seq: expectedSeq,
+        kind: 'deleted',
+        message: `${span} deleted: the sequence jumps from ${expectedSeq - 1} to ${e.seq}`,
+      });
     } else if (e.seq < expectedSeq) {
-      report({ seq: e.seq, kind: 'inserted', message: `entry ${e.seq} is out of order after entry ${prev?.seq ?? 0} (inserted or moved)` });
+      report({
+        seq: e.seq,
+        kind: 'inserted',
+        message: `entry ${e.seq} is out of order after entry ${prev?.seq ?? 0} (inserted or moved)`,
+      });
     } else if (e.prevHash !== expectedPrev) {
-      report({ seq: e.seq, kind: 'relinked', message: `entry ${e.seq} does not link to the entry before it (an entry was inserted or replaced)` });
+      report({
+        seq: e.seq,
+        kind: 'relinked',
+        message: `entry ${e.seq} does not link to the entry before it (an entry was inserted or replaced)`,
+      });
     }
     prev = e;
   }
-  return { ok: problems.length === 0, entries: count, head: prev ? prev.hash : GENESIS_HASH, problems };
+  return {
+    ok: problems.length === 0,
+    entries: count,
+    head: prev ? prev.hash : GENESIS_HASH,
+    problems,
+  };
 }

@@ -45,7 +45,10 @@ export interface VerifyOptions {
 }
 
 /** Looks up whether a serial of a CA is revoked. */
-export type RevocationLookup = (ca: CaName, serial: string) => { revokedAt: Date; reason: string } | undefined;
+export type RevocationLookup = (
+  ca: CaName,
+  serial: string,
+) => { revokedAt: Date; reason: string } | undefined;
 
 /** Anything that names certificates: PEM text (one or more blocks), DER buffers or parsed certificates. */
 export type CertificateInput = string | Buffer | X509Certificate;
@@ -153,7 +156,10 @@ export class TrustStore {
     const cached = this.cas.get(cert.fingerprint256);
     if (cached) return cached;
     if (!cert.ca || !cert.checkIssued(this.root) || !cert.verify(this.root.publicKey)) {
-      throw new PkiError('CHAIN_INVALID', 'the issuing CA certificate is not signed by the trusted root');
+      throw new PkiError(
+        'CHAIN_INVALID',
+        'the issuing CA certificate is not signed by the trusted root',
+      );
     }
     const ext = readExtensions(cert);
     if (!ext.isCa || (ext.keyUsage && !ext.keyUsage.keyCertSign)) {
@@ -163,10 +169,15 @@ export class TrustStore {
     let name: CaName;
     try {
       const { trustDomain, path } = parseSpiffeUri(uri ?? '');
-      if (trustDomain !== this.trustDomain || !path.startsWith('ca/')) throw new Error('foreign CA');
+      if (trustDomain !== this.trustDomain || !path.startsWith('ca/'))
+        throw new Error('foreign CA');
       name = parseCaName(path.slice(3));
     } catch (cause) {
-      throw new PkiError('CHAIN_INVALID', 'the issuing CA certificate does not name a CA of this trust domain', { cause });
+      throw new PkiError(
+        'CHAIN_INVALID',
+        'the issuing CA certificate does not name a CA of this trust domain',
+        { cause },
+      );
     }
     const entry = { name, cert };
     if (this.cas.size > 1000) this.cas.clear();
@@ -182,18 +193,27 @@ export class TrustStore {
     if (leaf.ca) throw new PkiError('CERT_USAGE', 'a CA certificate cannot be used as an identity');
     const candidates = [...certs.slice(1), ...[...this.cas.values()].map((c) => c.cert)];
     const issuer = candidates.find((c) => leaf.checkIssued(c) && leaf.verify(c.publicKey));
-    if (!issuer) throw new PkiError('CHAIN_INVALID', 'the certificate was not issued by a CA of this PKI');
+    if (!issuer)
+      throw new PkiError('CHAIN_INVALID', 'the certificate was not issued by a CA of this PKI');
     const ca = this.checkCa(issuer);
     const ext = readExtensions(leaf);
     const unknown = ext.critical.filter((oid) => !KNOWN_CRITICAL.has(oid));
-    if (unknown.length) throw new PkiError('CERT_INVALID', `unknown critical extension ${unknown[0]}`);
+    if (unknown.length)
+      throw new PkiError('CERT_INVALID', `unknown critical extension ${unknown[0]}`);
     const uris = certificateUris(leaf).filter((u) => u.startsWith('spiffe://'));
-    if (uris.length !== 1) throw new PkiError('CERT_INVALID', 'the certificate must carry exactly one spiffe identity URI');
+    if (uris.length !== 1)
+      throw new PkiError(
+        'CERT_INVALID',
+        'the certificate must carry exactly one spiffe identity URI',
+      );
     let identity: Identity;
     try {
       const { trustDomain, path } = parseSpiffeUri(uris[0]!);
       if (trustDomain !== this.trustDomain) {
-        throw new PkiError('TRUST_DOMAIN_MISMATCH', `the certificate belongs to trust domain ${trustDomain}, not ${this.trustDomain}`);
+        throw new PkiError(
+          'TRUST_DOMAIN_MISMATCH',
+          `the certificate belongs to trust domain ${trustDomain}, not ${this.trustDomain}`,
+        );
       }
       identity = parseIdentity(path);
     } catch (cause) {
@@ -201,7 +221,10 @@ export class TrustStore {
       throw new PkiError('CERT_INVALID', 'the certificate identity is malformed', { cause });
     }
     if (issuerFor(identity) !== ca.name) {
-      throw new PkiError('CERT_ISSUER_MISMATCH', `${formatIdentity(identity)} must be issued by CA ${issuerFor(identity)}, not ${ca.name}`);
+      throw new PkiError(
+        'CERT_ISSUER_MISMATCH',
+        `${formatIdentity(identity)} must be issued by CA ${issuerFor(identity)}, not ${ca.name}`,
+      );
     }
     const eku = ext.extKeyUsage ?? [];
     if (!ext.keyUsage?.digitalSignature || !eku.includes(EKU.clientAuth)) {
@@ -229,23 +252,43 @@ export class TrustStore {
    * signatures up to the root, validity dates of leaf and CA, key usage for the profile, the
    * issuing CA matching the identity's state, and revocation. Throws a PkiError naming the check.
    */
-  verify(chain: CertificateInput | readonly CertificateInput[], opts: VerifyOptions = {}): VerifiedCertificate {
+  verify(
+    chain: CertificateInput | readonly CertificateInput[],
+    opts: VerifyOptions = {},
+  ): VerifiedCertificate {
     const entry = this.checkChain(toCertificates(chain));
     const at = (opts.at ?? new Date()).getTime();
     for (const [cert, what] of [
       [entry.ca.cert, `issuing CA ${entry.ca.name}`],
       [entry.leaf, 'certificate'],
     ] as const) {
-      if (at < new Date(cert.validFrom).getTime()) throw new PkiError('CERT_NOT_YET_VALID', `the ${what} is not valid until ${new Date(cert.validFrom).toISOString()}`);
-      if (at > new Date(cert.validTo).getTime()) throw new PkiError('CERT_EXPIRED', `the ${what} expired at ${new Date(cert.validTo).toISOString()}`);
+      if (at < new Date(cert.validFrom).getTime())
+        throw new PkiError(
+          'CERT_NOT_YET_VALID',
+          `the ${what} is not valid until ${new Date(cert.validFrom).toISOString()}`,
+        );
+      if (at > new Date(cert.validTo).getTime())
+        throw new PkiError(
+          'CERT_EXPIRED',
+          `the ${what} expired at ${new Date(cert.validTo).toISOString()}`,
+        );
     }
     if (opts.kinds && !opts.kinds.includes(entry.kind)) {
-      throw new PkiError('CERT_USAGE', `a ${entry.kind} certificate is not accepted here (expected ${opts.kinds.join(' or ')})`);
+      throw new PkiError(
+        'CERT_USAGE',
+        `a ${entry.kind} certificate is not accepted here (expected ${opts.kinds.join(' or ')})`,
+      );
     }
-    if (opts.usage === 'server' && !entry.serverAuth) throw new PkiError('CERT_USAGE', 'the certificate may not be used by a server');
-    const revoked = this.crls.get(entry.ca.name)?.revoked.get(entry.serial) ?? this.revocation?.(entry.ca.name, entry.serial);
+    if (opts.usage === 'server' && !entry.serverAuth)
+      throw new PkiError('CERT_USAGE', 'the certificate may not be used by a server');
+    const revoked =
+      this.crls.get(entry.ca.name)?.revoked.get(entry.serial) ??
+      this.revocation?.(entry.ca.name, entry.serial);
     if (revoked) {
-      throw new PkiError('CERT_REVOKED', `certificate ${entry.serial} of ${formatIdentity(entry.identity)} was revoked (${revoked.reason}) at ${revoked.revokedAt.toISOString()}`);
+      throw new PkiError(
+        'CERT_REVOKED',
+        `certificate ${entry.serial} of ${formatIdentity(entry.identity)} was revoked (${revoked.reason}) at ${revoked.revokedAt.toISOString()}`,
+      );
     }
     return {
       identity: entry.identity,

@@ -47,10 +47,15 @@ export interface IssuerInfo {
 /** Extracts the issuer information from a CA certificate. */
 export function issuerInfo(caCert: X509Certificate): IssuerInfo {
   const issuer = pki.certificateFromPem(caCert.toString());
-  const ski = issuer.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
+  const ski = issuer.getExtension('subjectKeyIdentifier') as
+    { subjectKeyIdentifier?: string } | undefined;
   const keyId = ski?.subjectKeyIdentifier
     ? util.hexToBytes(ski.subjectKeyIdentifier)
-    : pki.getPublicKeyFingerprint(issuer.publicKey as forge.pki.rsa.PublicKey, { type: 'RSAPublicKey' }).getBytes();
+    : pki
+        .getPublicKeyFingerprint(issuer.publicKey as forge.pki.rsa.PublicKey, {
+          type: 'RSAPublicKey',
+        })
+        .getBytes();
   return { subject: issuer.subject.attributes, keyId };
 }
 
@@ -69,12 +74,17 @@ export function normalizeSerial(serial: string): string {
 }
 
 function forgePublicKey(key: KeyObject): forge.pki.rsa.PublicKey {
-  return pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }) as string) as forge.pki.rsa.PublicKey;
+  return pki.publicKeyFromPem(
+    key.export({ type: 'spki', format: 'pem' }) as string,
+  ) as forge.pki.rsa.PublicKey;
 }
 
 function attributes(spec: CertificateSpec): forge.pki.CertificateField[] {
-  const attrs: forge.pki.CertificateField[] = [{ name: 'organizationName', value: spec.organization }];
-  if (spec.organizationalUnit) attrs.push({ name: 'organizationalUnitName', value: spec.organizationalUnit });
+  const attrs: forge.pki.CertificateField[] = [
+    { name: 'organizationName', value: spec.organization },
+  ];
+  if (spec.organizationalUnit)
+    attrs.push({ name: 'organizationalUnitName', value: spec.organizationalUnit });
   // UTF8String: identities may hold characters PrintableString cannot (e.g. '_').
   attrs.push(utf8Field('commonName', spec.commonName));
   return attrs;
@@ -83,12 +93,28 @@ function attributes(spec: CertificateSpec): forge.pki.CertificateField[] {
 function extensions(spec: CertificateSpec): object[] {
   const exts: object[] = [];
   if (spec.profile === 'root' || spec.profile === 'ca') {
-    exts.push({ name: 'basicConstraints', critical: true, cA: true, ...(spec.profile === 'ca' ? { pathLenConstraint: 0 } : {}) });
-    exts.push({ name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true, digitalSignature: true });
+    exts.push({
+      name: 'basicConstraints',
+      critical: true,
+      cA: true,
+      ...(spec.profile === 'ca' ? { pathLenConstraint: 0 } : {}),
+    });
+    exts.push({
+      name: 'keyUsage',
+      critical: true,
+      keyCertSign: true,
+      cRLSign: true,
+      digitalSignature: true,
+    });
   } else {
     const p = LEAF_PROFILES[spec.profile];
     exts.push({ name: 'basicConstraints', critical: true, cA: false });
-    exts.push({ name: 'keyUsage', critical: true, digitalSignature: p.digitalSignature, keyEncipherment: p.keyEncipherment });
+    exts.push({
+      name: 'keyUsage',
+      critical: true,
+      digitalSignature: p.digitalSignature,
+      keyEncipherment: p.keyEncipherment,
+    });
     exts.push({ name: 'extKeyUsage', serverAuth: p.serverAuth, clientAuth: p.clientAuth });
   }
   const altNames: object[] = spec.uris.map((value) => ({ type: 6, value }));
@@ -97,7 +123,10 @@ function extensions(spec: CertificateSpec): object[] {
   if (altNames.length > 0) exts.push({ name: 'subjectAltName', altNames });
   // forge derives the SKI from the certificate's key; the AKI is the issuer's SKI (or our own for the root).
   exts.push({ name: 'subjectKeyIdentifier' });
-  exts.push({ name: 'authorityKeyIdentifier', keyIdentifier: spec.issuer ? spec.issuer.keyId : true });
+  exts.push({
+    name: 'authorityKeyIdentifier',
+    keyIdentifier: spec.issuer ? spec.issuer.keyId : true,
+  });
   return exts;
 }
 
@@ -106,7 +135,10 @@ function extensions(spec: CertificateSpec): object[] {
  * node's crypto over the exact TBS bytes with a KeyObject imported once, which is what makes
  * issuing fast (forge's pure-JS RSA would dominate the cost).
  */
-export function buildCertificate(spec: CertificateSpec, signingKey: KeyObject): { pem: string; der: Buffer } {
+export function buildCertificate(
+  spec: CertificateSpec,
+  signingKey: KeyObject,
+): { pem: string; der: Buffer } {
   const cert = pki.createCertificate();
   cert.serialNumber = spec.serial;
   cert.publicKey = forgePublicKey(spec.publicKey);

@@ -1,7 +1,15 @@
 import { sign, verify, type KeyObject, type X509Certificate } from 'node:crypto';
 import forge from 'node-forge';
 import { PkiError } from '../errors.js';
-import { children, decodeOid, derToPem, pemToDer, readElement, splitSigned, type DerElement } from './der.js';
+import {
+  children,
+  decodeOid,
+  derToPem,
+  pemToDer,
+  readElement,
+  splitSigned,
+  type DerElement,
+} from './der.js';
 import { normalizeSerial } from './certificate.js';
 import { RSA_SIGNATURE_HASHES } from './csr.js';
 
@@ -53,7 +61,12 @@ function time(date: Date): forge.asn1.Asn1 {
   // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
   return date.getUTCFullYear() < 2050
     ? asn1.create(asn1.Class.UNIVERSAL, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(date))
-    : asn1.create(asn1.Class.UNIVERSAL, asn1.Type.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(date));
+    : asn1.create(
+        asn1.Class.UNIVERSAL,
+        asn1.Type.GENERALIZEDTIME,
+        false,
+        asn1.dateToGeneralizedTime(date),
+      );
 }
 
 function integerBytes(hex: string): string {
@@ -64,9 +77,13 @@ function integerBytes(hex: string): string {
 }
 
 function extension(oid: string, value: forge.asn1.Asn1, critical = false): forge.asn1.Asn1 {
-  const parts = [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oid).getBytes())];
+  const parts = [
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(oid).getBytes()),
+  ];
   if (critical) parts.push(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BOOLEAN, false, '\xff'));
-  parts.push(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(value).getBytes()));
+  parts.push(
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, asn1.toDer(value).getBytes()),
+  );
   return asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, parts);
 }
 
@@ -97,7 +114,12 @@ function subjectAndKeyId(cert: X509Certificate): { subject: Buffer; keyId?: Buff
 export function buildCrl(spec: CrlSpec): { pem: string; der: Buffer } {
   const { subject, keyId } = subjectAndKeyId(spec.issuer);
   const sigAlg = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(pki.oids['sha256WithRSAEncryption']!).getBytes()),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.OID,
+      false,
+      asn1.oidToDer(pki.oids['sha256WithRSAEncryption']!).getBytes(),
+    ),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, ''),
   ]);
   const tbsParts: forge.asn1.Asn1[] = [
@@ -113,14 +135,30 @@ export function buildCrl(spec: CrlSpec): { pem: string; der: Buffer } {
         asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, integerBytes(e.serial)),
         time(e.revokedAt),
         asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
-          extension(OID_REASON, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.ENUMERATED, false, String.fromCharCode(REVOCATION_REASONS[e.reason]))),
+          extension(
+            OID_REASON,
+            asn1.create(
+              asn1.Class.UNIVERSAL,
+              asn1.Type.ENUMERATED,
+              false,
+              String.fromCharCode(REVOCATION_REASONS[e.reason]),
+            ),
+          ),
         ]),
       ]),
     );
     tbsParts.push(asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, entries));
   }
   const crlExts: forge.asn1.Asn1[] = [
-    extension(OID_CRL_NUMBER, asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(spec.crlNumber).getBytes())),
+    extension(
+      OID_CRL_NUMBER,
+      asn1.create(
+        asn1.Class.UNIVERSAL,
+        asn1.Type.INTEGER,
+        false,
+        asn1.integerToDer(spec.crlNumber).getBytes(),
+      ),
+    ),
   ];
   if (keyId) {
     crlExts.unshift(
@@ -132,14 +170,23 @@ export function buildCrl(spec: CrlSpec): { pem: string; der: Buffer } {
       ),
     );
   }
-  tbsParts.push(asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, crlExts)]));
+  tbsParts.push(
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [
+      asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, crlExts),
+    ]),
+  );
   const tbs = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, tbsParts);
   const tbsDer = Buffer.from(asn1.toDer(tbs).getBytes(), 'binary');
   const signature = sign('sha256', tbsDer, spec.signingKey);
   const crl = asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, [
     tbs,
     sigAlg,
-    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BITSTRING, false, `\x00${signature.toString('binary')}`),
+    asn1.create(
+      asn1.Class.UNIVERSAL,
+      asn1.Type.BITSTRING,
+      false,
+      `\x00${signature.toString('binary')}`,
+    ),
   ]);
   const der = Buffer.from(asn1.toDer(crl).getBytes(), 'binary');
   return { der, pem: derToPem(der, 'X509 CRL') };
@@ -163,15 +210,35 @@ function decodeTime(el: DerElement): Date {
   let m: RegExpExecArray | null;
   if (el.tag === 0x17 && (m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
     const yy = Number(m[1]);
-    return new Date(Date.UTC(yy < 50 ? 2000 + yy : 1900 + yy, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+    return new Date(
+      Date.UTC(
+        yy < 50 ? 2000 + yy : 1900 + yy,
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+        Number(m[6]),
+      ),
+    );
   }
   if (el.tag === 0x18 && (m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s))) {
-    return new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])));
+    return new Date(
+      Date.UTC(
+        Number(m[1]),
+        Number(m[2]) - 1,
+        Number(m[3]),
+        Number(m[4]),
+        Number(m[5]),
+        Number(m[6]),
+      ),
+    );
   }
   throw new Error('CRL: bad time');
 }
 
-const REASON_NAMES = new Map<number, string>(Object.entries(REVOCATION_REASONS).map(([k, v]) => [v, k]));
+const REASON_NAMES = new Map<number, string>(
+  Object.entries(REVOCATION_REASONS).map(([k, v]) => [v, k]),
+);
 
 /** Parses a PEM or DER CRL; throws CRL_INVALID. The signature is not checked here (see `verifyCrl`). */
 export function parseCrl(input: string | Buffer): ParsedCrl {
@@ -184,7 +251,8 @@ export function parseCrl(input: string | Buffer): ParsedCrl {
     const issuerName = fields[i++]!.raw;
     const thisUpdate = decodeTime(fields[i++]!);
     let nextUpdate: Date | undefined;
-    if (fields[i] && (fields[i]!.tag === 0x17 || fields[i]!.tag === 0x18)) nextUpdate = decodeTime(fields[i++]!);
+    if (fields[i] && (fields[i]!.tag === 0x17 || fields[i]!.tag === 0x18))
+      nextUpdate = decodeTime(fields[i++]!);
     const revoked = new Map<string, { revokedAt: Date; reason: string }>();
     if (fields[i] && fields[i]!.tag === 0x30) {
       for (const entry of children(fields[i++]!)) {
@@ -193,10 +261,15 @@ export function parseCrl(input: string | Buffer): ParsedCrl {
         for (const ext of extsEl ? children(extsEl) : []) {
           const [oid, ...rest] = children(ext);
           if (oid && decodeOid(oid.content) === OID_REASON) {
-            reason = REASON_NAMES.get(readElement(rest[rest.length - 1]!.content).content[0]!) ?? 'unspecified';
+            reason =
+              REASON_NAMES.get(readElement(rest[rest.length - 1]!.content).content[0]!) ??
+              'unspecified';
           }
         }
-        revoked.set(normalizeSerial(serialEl!.content.toString('hex')), { revokedAt: decodeTime(timeEl!), reason });
+        revoked.set(normalizeSerial(serialEl!.content.toString('hex')), {
+          revokedAt: decodeTime(timeEl!),
+          reason,
+        });
       }
     }
     let crlNumber: bigint | undefined;
@@ -204,11 +277,22 @@ export function parseCrl(input: string | Buffer): ParsedCrl {
       for (const ext of children(children(fields[i]!)[0]!)) {
         const [oid, ...rest] = children(ext);
         if (oid && decodeOid(oid.content) === OID_CRL_NUMBER) {
-          crlNumber = BigInt(`0x${readElement(rest[rest.length - 1]!.content).content.toString('hex')}`);
+          crlNumber = BigInt(
+            `0x${readElement(rest[rest.length - 1]!.content).content.toString('hex')}`,
+          );
         }
       }
     }
-    return { issuerName, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), ...(crlNumber !== undefined ? { crlNumber } : {}), revoked, tbs, algorithmOid, signature };
+    return {
+      issuerName,
+      thisUpdate,
+      ...(nextUpdate ? { nextUpdate } : {}),
+      ...(crlNumber !== undefined ? { crlNumber } : {}),
+      revoked,
+      tbs,
+      algorithmOid,
+      signature,
+    };
   } catch (cause) {
     throw new PkiError('CRL_INVALID', 'the CRL cannot be parsed', { cause });
   }
@@ -217,7 +301,8 @@ export function parseCrl(input: string | Buffer): ParsedCrl {
 /** Checks that `crl` was issued and signed by `issuer`; throws CRL_INVALID. */
 export function verifyCrl(crl: ParsedCrl, issuer: X509Certificate): void {
   const { subject } = subjectAndKeyId(issuer);
-  if (!subject.equals(crl.issuerName)) throw new PkiError('CRL_INVALID', 'the CRL names another issuer');
+  if (!subject.equals(crl.issuerName))
+    throw new PkiError('CRL_INVALID', 'the CRL names another issuer');
   const hash = RSA_SIGNATURE_HASHES[crl.algorithmOid];
   if (!hash || !verify(hash, crl.tbs, issuer.publicKey, crl.signature)) {
     throw new PkiError('CRL_INVALID', "the CRL's signature does not verify against its CA");

@@ -1,7 +1,13 @@
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { PkiError } from '../errors.js';
-import { identityUri, parseIdentity, parseSpiffeUri, formatIdentity, type Identity } from '../identity/identity.js';
+import {
+  identityUri,
+  parseIdentity,
+  parseSpiffeUri,
+  formatIdentity,
+  type Identity,
+} from '../identity/identity.js';
 import { MIN_RSA_BITS, type KeyPair } from '../keys/keys.js';
 import { children, derToPem, pemToDer, readElement, splitSigned } from './der.js';
 import { pki, utf8Field } from './certificate.js';
@@ -29,7 +35,9 @@ export interface VerifiedCsr {
 export function createCsr(identity: string, trustDomain: string, keys: KeyPair): string {
   const id = parseIdentity(identity);
   const csr = pki.createCertificationRequest();
-  csr.publicKey = pki.publicKeyFromPem(keys.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  csr.publicKey = pki.publicKeyFromPem(
+    keys.publicKey.export({ type: 'spki', format: 'pem' }) as string,
+  );
   csr.setSubject([
     { name: 'organizationName', value: trustDomain },
     utf8Field('commonName', formatIdentity(id)),
@@ -37,7 +45,9 @@ export function createCsr(identity: string, trustDomain: string, keys: KeyPair):
   csr.setAttributes([
     {
       name: 'extensionRequest',
-      extensions: [{ name: 'subjectAltName', altNames: [{ type: 6, value: identityUri(trustDomain, id) }] }],
+      extensions: [
+        { name: 'subjectAltName', altNames: [{ type: 6, value: identityUri(trustDomain, id) }] },
+      ],
     },
   ]);
   const oid = pki.oids['sha256WithRSAEncryption']!;
@@ -64,7 +74,9 @@ export function verifyCsr(pem: string, trustDomain: string): VerifiedCsr {
   let parts: ReturnType<typeof splitSigned>;
   let spki: Buffer;
   try {
-    der = pem.includes('NEW CERTIFICATE REQUEST') ? pemToDer(pem, 'NEW CERTIFICATE REQUEST') : pemToDer(pem, 'CERTIFICATE REQUEST');
+    der = pem.includes('NEW CERTIFICATE REQUEST')
+      ? pemToDer(pem, 'NEW CERTIFICATE REQUEST')
+      : pemToDer(pem, 'CERTIFICATE REQUEST');
     parts = splitSigned(der);
     const cri = children(readElement(parts.tbs));
     if (cri.length < 3 || cri[2]!.tag !== 0x30) throw new Error('no SubjectPublicKeyInfo');
@@ -73,7 +85,10 @@ export function verifyCsr(pem: string, trustDomain: string): VerifiedCsr {
     throw csrInvalid('not a PEM PKCS#10 certificate request', cause);
   }
   const hash = RSA_SIGNATURE_HASHES[parts.algorithmOid];
-  if (!hash) throw csrInvalid(`unsupported signature algorithm ${parts.algorithmOid} (use SHA-256 with RSA)`);
+  if (!hash)
+    throw csrInvalid(
+      `unsupported signature algorithm ${parts.algorithmOid} (use SHA-256 with RSA)`,
+    );
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' });
@@ -94,7 +109,9 @@ export function verifyCsr(pem: string, trustDomain: string): VerifiedCsr {
     throw csrInvalid('malformed request body', cause);
   }
   const cn = csr.subject.getField('CN') as { value: string } | null;
-  const ext = csr.getAttribute({ name: 'extensionRequest' }) as { extensions?: Array<{ name: string; altNames?: Array<{ type: number; value: string }> }> } | null;
+  const ext = csr.getAttribute({ name: 'extensionRequest' }) as {
+    extensions?: Array<{ name: string; altNames?: Array<{ type: number; value: string }> }>;
+  } | null;
   const uris = (ext?.extensions ?? [])
     .filter((e) => e.name === 'subjectAltName')
     .flatMap((e) => e.altNames ?? [])
@@ -105,10 +122,14 @@ export function verifyCsr(pem: string, trustDomain: string): VerifiedCsr {
   if (uris.length === 1) {
     const { trustDomain: td, path } = parseSpiffeUri(uris[0]!);
     if (td !== trustDomain) {
-      throw new PkiError('TRUST_DOMAIN_MISMATCH', `the CSR is for trust domain ${td}, this PKI serves ${trustDomain}`);
+      throw new PkiError(
+        'TRUST_DOMAIN_MISMATCH',
+        `the CSR is for trust domain ${td}, this PKI serves ${trustDomain}`,
+      );
     }
     identityString = path;
-    if (cn && cn.value !== path) throw csrInvalid(`common name ${JSON.stringify(cn.value)} differs from the URI SAN identity`);
+    if (cn && cn.value !== path)
+      throw csrInvalid(`common name ${JSON.stringify(cn.value)} differs from the URI SAN identity`);
   } else if (cn) {
     identityString = cn.value;
   } else {

@@ -48,18 +48,19 @@ export function children(el: DerElement): DerElement[] {
 /** Decodes an OBJECT IDENTIFIER's contents to dotted form. */
 export function decodeOid(content: Buffer): string {
   if (content.length === 0) throw new Error('DER: empty OID');
-  const first = content[0]!;
-  const parts = [Math.min(2, Math.floor(first / 40)), first - Math.min(2, Math.floor(first / 40)) * 40];
+  // Every subidentifier, the first included, is base-128 (X.690 8.19): 2.999 is 0x88 0x37.
+  const subids: number[] = [];
   let value = 0;
-  for (let i = 1; i < content.length; i++) {
-    const b = content[i]!;
+  for (const b of content) {
     value = value * 128 + (b & 0x7f);
     if (!(b & 0x80)) {
-      parts.push(value);
+      subids.push(value);
       value = 0;
     }
   }
-  return parts.join('.');
+  const first = subids[0] ?? 0;
+  const root = Math.min(2, Math.floor(first / 40));
+  return [root, first - root * 40, ...subids.slice(1)].join('.');
 }
 
 /**
@@ -91,13 +92,17 @@ export function pemBlocks(pem: string, label?: string): Buffer[] {
   const re = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
   const out: Buffer[] = [];
   for (const m of pem.matchAll(re)) {
-    if (label === undefined || m[1] === label) out.push(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
+    if (label === undefined || m[1] === label)
+      out.push(Buffer.from(m[2]!.replace(/\s+/g, ''), 'base64'));
   }
   return out;
 }
 
 /** Wraps DER in a PEM block. */
 export function derToPem(der: Buffer, label: string): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }

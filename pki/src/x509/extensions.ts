@@ -4,7 +4,14 @@ import { children, decodeOid, readElement } from './der.js';
 /** The extensions of a certificate that verification looks at. */
 export interface CertificateExtensions {
   isCa: boolean;
-  keyUsage: { digitalSignature: boolean; keyEncipherment: boolean; keyCertSign: boolean; cRLSign: boolean } | undefined;
+  keyUsage:
+    | {
+        digitalSignature: boolean;
+        keyEncipherment: boolean;
+        keyCertSign: boolean;
+        cRLSign: boolean;
+      }
+    | undefined;
   extKeyUsage: string[] | undefined;
   /** OIDs of critical extensions, to refuse ones we do not understand. */
   critical: string[];
@@ -14,7 +21,12 @@ export interface CertificateExtensions {
 export function readExtensions(cert: X509Certificate): CertificateExtensions {
   const tbs = children(readElement(cert.raw))[0]!;
   const wrapper = children(tbs).find((f) => f.tag === 0xa3);
-  const out: CertificateExtensions = { isCa: false, keyUsage: undefined, extKeyUsage: undefined, critical: [] };
+  const out: CertificateExtensions = {
+    isCa: false,
+    keyUsage: undefined,
+    extKeyUsage: undefined,
+    critical: [],
+  };
   if (!wrapper) return out;
   for (const ext of children(children(wrapper)[0]!)) {
     const parts = children(ext);
@@ -41,4 +53,10 @@ export function readExtensions(cert: X509Certificate): CertificateExtensions {
 }
 
 /** Critical extensions a verifier of this PKI understands. */
-export const KNOWN_CRITICAL = new Set(['2.5.29.19', '2.5.29.15', '2.5.29.37', '2.5.29.17', '2.5.29.30']);
+export const KNOWN_CRITICAL = new Set([
+  '2.5.29.19',
+  '2.5.29.15',
+  '2.5.29.37',
+  '2.5.29.17',
+  '2.5.29.30',
+]);

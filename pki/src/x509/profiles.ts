@@ -21,10 +21,34 @@ export interface LeafProfile {
 
 /** Leaf profiles by identity kind. */
 export const LEAF_PROFILES: Record<IdentityKind, LeafProfile> = {
-  station: { serverAuth: false, clientAuth: true, digitalSignature: true, keyEncipherment: true, networkNames: false },
-  agency: { serverAuth: false, clientAuth: true, digitalSignature: true, keyEncipherment: true, networkNames: false },
-  hq: { serverAuth: false, clientAuth: true, digitalSignature: true, keyEncipherment: true, networkNames: false },
-  broker: { serverAuth: true, clientAuth: true, digitalSignature: true, keyEncipherment: true, networkNames: true },
+  station: {
+    serverAuth: false,
+    clientAuth: true,
+    digitalSignature: true,
+    keyEncipherment: true,
+    networkNames: false,
+  },
+  agency: {
+    serverAuth: false,
+    clientAuth: true,
+    digitalSignature: true,
+    keyEncipherment: true,
+    networkNames: false,
+  },
+  hq: {
+    serverAuth: false,
+    clientAuth: true,
+    digitalSignature: true,
+    keyEncipherment: true,
+    networkNames: false,
+  },
+  broker: {
+    serverAuth: true,
+    clientAuth: true,
+    digitalSignature: true,
+    keyEncipherment: true,
+    networkNames: true,
+  },
 };
 
 /** Default lifetimes in days: root 10 years, issuing CA 5 years, leaves 90 days. */
@@ -35,5 +59,7 @@ export const RENEW_AT_FRACTION = 2 / 3;
 
 /** When a certificate valid over [notBefore, notAfter] should be renewed. */
 export function renewalDue(notBefore: Date, notAfter: Date): Date {
-  return new Date(notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) * RENEW_AT_FRACTION);
+  return new Date(
+    notBefore.getTime() + (notAfter.getTime() - notBefore.getTime()) * RENEW_AT_FRACTION,
+  );
 }
