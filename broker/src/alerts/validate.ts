@@ -1,5 +1,7 @@
-import {
+import type {
   Alert,
+  Receipt} from '@cctns/proto';
+import {
   CapScope,
   Category,
   Certainty,
@@ -7,7 +9,6 @@ import {
   HandlingCode,
   MsgType,
   PersonRole,
-  Receipt,
   ReceiptKind,
   Severity,
   Status,

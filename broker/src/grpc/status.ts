@@ -1,5 +1,4 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { BrokerError } from '../errors.js';
 
@@ -24,8 +23,8 @@ export function toServiceError(err: unknown, logger: Logger): Partial<ServiceErr
 /** Wraps a unary handler so that thrown errors become statuses in one place. */
 export function unary<Req, Res>(
   logger: Logger,
-  fn: (call: import('@grpc/grpc-js').ServerUnaryCall<Req, Res>) => Promise<Res>,
-): import('@grpc/grpc-js').handleUnaryCall<Req, Res> {
+  fn: (call: ServerUnaryCall<Req, Res>) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     fn(call).then(
       (res) => callback(null, res),

@@ -195,8 +195,14 @@ export class PkiStore {
   ): CertificateRecord[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (filter.ca) (where.push('ca = ?'), args.push(filter.ca));
-    if (filter.identity) (where.push('identity = ?'), args.push(filter.identity));
+    if (filter.ca) {
+      where.push('ca = ?');
+      args.push(filter.ca);
+    }
+    if (filter.identity) {
+      where.push('identity = ?');
+      args.push(filter.identity);
+    }
     const sql = `SELECT * FROM certificates ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY issued_at DESC, rowid DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 1_000_000) as CertRow[]).map(
       toRecord,

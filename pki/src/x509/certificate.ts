@@ -1,4 +1,5 @@
-import { randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import type { X509Certificate} from 'node:crypto';
+import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { LEAF_PROFILES, type Profile } from './profiles.js';
 import { derToPem } from './der.js';
