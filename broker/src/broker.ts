@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { parseIdentity, Pki, TrustStore, type IssuingCa } from '@cctns/pki';
+import { parseIdentity, pemBlocks, Pki, TrustStore, type IssuingCa } from '@cctns/pki';
 import {
   DirectoryServiceService,
   EnrollmentServiceService,

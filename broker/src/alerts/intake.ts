@@ -122,6 +122,11 @@ export class Intake {
       return { id: alert.identifier, seq: existing.seq, duplicate: true };
     }
     const targets = [...new Set([...own, ...(await this.referencedTargets(alert))])].sort();
+    if (targets.length === 0)
+      throw new BrokerError(
+        'FIELD_INVALID',
+        'the alert addresses nobody (to: stations, districts, states or national)',
+      );
     const result = await this.deps.store.append({
       kind: 'alert',
       id: alert.identifier,

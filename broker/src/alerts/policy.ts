@@ -8,11 +8,6 @@ import type { TargetKey } from './targets.js';
  * including national broadcasts. Agencies: stations directly. Brokers originate nothing.
  */
 export function checkScope(sender: Identity, targets: readonly TargetKey[]): void {
-  if (targets.length === 0)
-    throw new BrokerError(
-      'FIELD_INVALID',
-      'the alert addresses nobody (to: stations, districts, states or national)',
-    );
   const own = stateOfIdentity(sender);
   for (const t of targets) {
     if (t.startsWith('station/')) {

@@ -1,6 +1,4 @@
-import type {
-  Alert,
-  Receipt} from '@cctns/proto';
+import type { Alert, Receipt } from '@cctns/proto';
 import {
   CapScope,
   Category,

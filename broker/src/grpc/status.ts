@@ -1,4 +1,10 @@
-import { Metadata, status, type handleUnaryCall, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  Metadata,
+  status,
+  type handleUnaryCall,
+  type ServerUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { BrokerError } from '../errors.js';
 

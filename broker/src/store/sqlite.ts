@@ -215,15 +215,13 @@ export class SqliteBrokerStore implements BrokerStore {
   }
 
   async receipts(alertId: string): Promise<ReceiptRecord[]> {
-    return this.stmts.receipts
-      .all(alertId)
-      .map((r) => ({
-        alertId: r.alert_id,
-        station: r.station,
-        kind: r.kind,
-        at: new Date(r.at),
-        note: r.note,
-      }));
+    return this.stmts.receipts.all(alertId).map((r) => ({
+      alertId: r.alert_id,
+      station: r.station,
+      kind: r.kind,
+      at: new Date(r.at),
+      note: r.note,
+    }));
   }
 
   async touchStation(

@@ -1,0 +1,272 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import {
+  createRenewalRequest,
+  JwsSigner,
+  loadPrivateKey,
+  parseIdentity,
+  pemBlocks,
+  renewalDue,
+  signAlert,
+  signReceipt,
+  TrustStore,
+  writePublicFile,
+  type KeyPair,
+} from '@cctns/pki';
+import {
+  ReceiptKind,
+  RenewalServiceClient,
+  type Alert,
+  type CertificateResponse,
+} from '@cctns/proto';
+import { pino, type Logger } from 'pino';
+import { AgentError } from './errors.js';
+import {
+  AgentLink,
+  brokerIdentityCheck,
+  CHANNEL_OPTIONS,
+  type LinkEvents,
+  type LinkOptions,
+} from './link/link-client.js';
+import { AgentStore } from './store/agent-store.js';
+
+/** `agent.json`: what enrollment wrote about this station. */
+export interface AgentConfig {
+  identity: string;
+  trustDomain: string;
+  /** The broker's mutual-TLS address, host:port. */
+  broker: string;
+}
+
+/** Files of an agent directory. */
+export const AGENT_FILES = {
+  config: 'agent.json',
+  key: 'key.pem',
+  cert: 'cert.pem',
+  root: 'root.pem',
+  db: 'agent.db',
+} as const;
+
+/** How often the daemon checks whether its certificate is due for renewal. */
+const RENEWAL_CHECK_MS = 60 * 60 * 1000;
+
+/**
+ * A station agent opened from its directory: identity, key, certificate, trust anchors and local
+ * store. The officer's commands (send, show, ack) sign here and queue in the outbox; `run` keeps
+ * the link that drains it.
+ */
+export class Agent {
+  readonly store: AgentStore;
+  readonly trust: TrustStore;
+  private keys: KeyPair;
+  private chainPem: Buffer;
+  private signer: JwsSigner;
+  private link: AgentLink | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly config: AgentConfig,
+    readonly logger: Logger,
+    readonly clock: () => Date,
+  ) {
+    this.keys = loadPrivateKey(
+      readFileSync(join(dir, AGENT_FILES.key), 'utf8'),
+      undefined,
+      'the station key',
+    );
+    this.chainPem = readFileSync(join(dir, AGENT_FILES.cert));
+    this.trust = new TrustStore({
+      trustDomain: config.trustDomain,
+      root: readFileSync(join(dir, AGENT_FILES.root), 'utf8'),
+      cas: pemBlocks(this.chainPem.toString(), 'CERTIFICATE').slice(1),
+    });
+    this.signer = new JwsSigner(this.keys.privateKey, this.chainPem.toString());
+    this.store = new AgentStore(join(dir, AGENT_FILES.db));
+  }
+
+  /** Opens an enrolled agent directory; throws NOT_ENROLLED. */
+  static open(dir: string, opts: { logger?: Logger; clock?: () => Date } = {}): Agent {
+    const cfgPath = join(dir, AGENT_FILES.config);
+    if (!existsSync(cfgPath) || !existsSync(join(dir, AGENT_FILES.cert))) {
+      throw new AgentError(
+        'NOT_ENROLLED',
+        `no enrolled station in ${dir} (run \`cctns agent enroll\`)`,
+      );
+    }
+    const config = JSON.parse(readFileSync(cfgPath, 'utf8')) as AgentConfig;
+    parseIdentity(config.identity);
+    return new Agent(
+      dir,
+      config,
+      (opts.logger ?? pino({ level: 'info' })).child({ station: config.identity }),
+      opts.clock ?? (() => new Date()),
+    );
+  }
+
+  /** The station's identity. */
+  get identity(): string {
+    return this.config.identity;
+  }
+
+  /** The station's current certificate. */
+  certificate(): X509Certificate {
+    return new X509Certificate(pemBlocks(this.chainPem.toString(), 'CERTIFICATE')[0]!);
+  }
+
+  /** Signs an alert as this station and queues it; it goes out now if the link is up, else on reconnect. */
+  async send(alert: Alert): Promise<{ alertId: string }> {
+    if (alert.sender !== this.identity)
+      throw new AgentError('INPUT_INVALID', `the alert's sender must be ${this.identity}`);
+    const signed = await signAlert(this.signer, alert);
+    const label = alert.info[0]?.headline || alert.info[0]?.event || alert.identifier;
+    this.store.enqueue({
+      ref: `alert:${alert.identifier}`,
+      kind: 'alert',
+      alertId: alert.identifier,
+      jws: signed.jws,
+      label,
+      createdAt: this.clock(),
+    });
+    this.link?.nudge();
+    return { alertId: alert.identifier };
+  }
+
+  private async receipt(alertId: string, kind: ReceiptKind, note: string): Promise<void> {
+    const at = this.clock();
+    const signed = await signReceipt(this.signer, {
+      alertId,
+      station: this.identity,
+      kind,
+      at,
+      note,
+    });
+    const label = kind === ReceiptKind.RECEIPT_KIND_READ ? 'read' : 'acknowledged';
+    this.store.enqueue({
+      ref: `receipt:${alertId}:${label}`,
+      kind: 'receipt',
+      alertId,
+      jws: signed.jws,
+      label,
+      createdAt: at,
+    });
+    this.link?.nudge();
+  }
+
+  /** Marks an inbox alert read and queues the read receipt (once). */
+  async markRead(alertId: string): Promise<void> {
+    if (!this.store.inboxItem(alertId))
+      throw new AgentError('ALERT_NOT_FOUND', `no alert ${alertId} in the inbox`);
+    if (this.store.markRead(alertId, this.clock()))
+      await this.receipt(alertId, ReceiptKind.RECEIPT_KIND_READ, '');
+  }
+
+  /** Acknowledges an inbox alert (acted upon) and queues the receipt (once). Returns false if already acknowledged. */
+  async acknowledge(alertId: string, note = ''): Promise<boolean> {
+    if (!this.store.inboxItem(alertId))
+      throw new AgentError('ALERT_NOT_FOUND', `no alert ${alertId} in the inbox`);
+    const wasUnread = this.store.inboxItem(alertId)?.readAt === null;
+    if (!this.store.markAcked(alertId, this.clock(), note)) return false;
+    if (wasUnread) await this.receipt(alertId, ReceiptKind.RECEIPT_KIND_READ, '');
+    await this.receipt(alertId, ReceiptKind.RECEIPT_KIND_ACKNOWLEDGED, note);
+    return true;
+  }
+
+  /** When the certificate should be renewed (2/3 of its lifetime). */
+  renewAfter(): Date {
+    const c = this.certificate();
+    return renewalDue(new Date(c.validFrom), new Date(c.validTo));
+  }
+
+  private credentials() {
+    return {
+      identity: this.identity,
+      keyPem: Buffer.from(this.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
+      chainPem: this.chainPem,
+      rootPem: readFileSync(join(this.dir, AGENT_FILES.root)),
+    };
+  }
+
+  /** Renews the certificate over the mutual-TLS link (same key), writes it, and uses it from the next connection. */
+  async renew(): Promise<CertificateResponse> {
+    const c = this.credentials();
+    const client = new RenewalServiceClient(
+      this.config.broker,
+      credentials.createSsl(c.rootPem, c.keyPem, c.chainPem, {
+        checkServerIdentity: brokerIdentityCheck(this.trust, this.identity),
+      }),
+      CHANNEL_OPTIONS,
+    );
+    try {
+      const request = await createRenewalRequest({
+        chainPem: this.chainPem.toString(),
+        keys: this.keys,
+        now: this.clock(),
+      });
+      const res = await new Promise<CertificateResponse>((resolve, reject) =>
+        client.renew(
+          { csrPem: request.csrPem, proof: request.proof },
+          (err: ServiceError | null, r?: CertificateResponse) => (err ? reject(err) : resolve(r!)),
+        ),
+      );
+      writePublicFile(join(this.dir, AGENT_FILES.cert), res.chainPem);
+      this.chainPem = Buffer.from(res.chainPem);
+      this.signer = new JwsSigner(this.keys.privateKey, res.chainPem);
+      this.logger.info({ serial: res.serial, notAfter: res.notAfter }, 'certificate renewed');
+      return res;
+    } finally {
+      client.close();
+    }
+  }
+
+  private async renewIfDue(): Promise<void> {
+    if (this.clock() < this.renewAfter()) return;
+    try {
+      await this.renew();
+    } catch (err) {
+      this.logger.error({ err: (err as Error).message }, 'renewal failed; will retry');
+    }
+  }
+
+  /** Runs the daemon: the link to the broker and certificate renewal. */
+  run(
+    events: LinkEvents = {},
+    tuning: Partial<
+      Pick<LinkOptions, 'window' | 'minBackoffMs' | 'maxBackoffMs' | 'outboxPollMs'>
+    > = {},
+  ): AgentLink {
+    if (this.link) return this.link;
+    this.link = new AgentLink(
+      {
+        address: this.config.broker,
+        creds: () => this.credentials(),
+        trust: this.trust,
+        store: this.store,
+        signer: () => this.signer,
+        logger: this.logger,
+        clock: this.clock,
+        ...tuning,
+      },
+      events,
+    );
+    this.link.start();
+    void this.renewIfDue();
+    this.renewTimer = setInterval(() => void this.renewIfDue(), RENEWAL_CHECK_MS).unref();
+    return this.link;
+  }
+
+  /** Stops the daemon and closes the store. */
+  async close(): Promise<void> {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    await this.link?.stop();
+    this.link = undefined;
+    this.store.close();
+  }
+}
+
+/** Writes an agent's config file. */
+export function writeAgentConfig(dir: string, config: AgentConfig): void {
+  writeFileSync(join(dir, AGENT_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+}
