@@ -1,7 +1,8 @@
 import { credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
+import type {
+  JwsSigner} from '@cctns/pki';
 import {
   isPkiError,
-  JwsSigner,
   openAlert,
   openReceipt,
   parseIdentity,
