@@ -3,6 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerPkiCommands, runCli } from '@cctns/pki/cli';
+import { registerBrokerCommands } from '@cctns/broker/cli';
+import { registerAgentCommands } from '@cctns/station-agent/cli';
+import { registerUpCommand } from '@cctns/hq-console/cli';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -21,6 +24,9 @@ Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input, 4 refused (token, 
 9 conflict (already exists / already revoked). See README.md for every error code.`,
   );
 
+registerUpCommand(program);
 registerPkiCommands(program);
+registerBrokerCommands(program);
+registerAgentCommands(program);
 
 process.exitCode = await runCli(program, process.argv);

@@ -109,7 +109,10 @@ export class Broker {
       trust = new TrustStore({
         trustDomain: config.trustDomain,
         root: rootPem.toString(),
-        cas: [...pemBlocks(chainPem.toString(), 'CERTIFICATE').slice(1), ...config.tls.cas.map((f) => readFileSync(f, 'utf8'))],
+        cas: [
+          ...pemBlocks(chainPem.toString(), 'CERTIFICATE').slice(1),
+          ...config.tls.cas.map((f) => readFileSync(f, 'utf8')),
+        ],
       });
       const seen = new Map<string, number>();
       const reload = () => {

@@ -26,7 +26,7 @@ import { AgentError } from './errors.js';
 import {
   AgentLink,
   brokerIdentityCheck,
-  CHANNEL_OPTIONS,
+  channelOptions,
   type LinkEvents,
   type LinkOptions,
 } from './link/link-client.js';
@@ -197,7 +197,7 @@ export class Agent {
       credentials.createSsl(c.rootPem, c.keyPem, c.chainPem, {
         checkServerIdentity: brokerIdentityCheck(this.trust, this.identity),
       }),
-      CHANNEL_OPTIONS,
+      channelOptions(this.config.broker),
     );
     try {
       const request = await createRenewalRequest({

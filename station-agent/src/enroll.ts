@@ -14,7 +14,7 @@ import { EnrollmentServiceClient, type CertificateResponse } from '@cctns/proto'
 import { decodeJwt } from 'jose';
 import { AGENT_FILES, writeAgentConfig, type AgentConfig } from './agent.js';
 import { AgentError } from './errors.js';
-import { brokerIdentityCheck, CHANNEL_OPTIONS } from './link/link-client.js';
+import { brokerIdentityCheck, channelOptions } from './link/link-client.js';
 
 /**
  * Enrolls a station over the network with only a one-time token: makes the key here (0600),
@@ -51,7 +51,11 @@ export async function enroll(args: {
   const creds = credentials.createSsl(Buffer.from(args.rootPem), null, null, {
     checkServerIdentity: brokerIdentityCheck(trust),
   });
-  const client = new EnrollmentServiceClient(args.enrollAddress, creds, CHANNEL_OPTIONS);
+  const client = new EnrollmentServiceClient(
+    args.enrollAddress,
+    creds,
+    channelOptions(args.enrollAddress),
+  );
   let res: CertificateResponse;
   try {
     res = await new Promise<CertificateResponse>((resolve, reject) => {

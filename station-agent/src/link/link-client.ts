@@ -1,6 +1,6 @@
+import { isIP } from 'node:net';
 import { credentials, Metadata, type ClientDuplexStream } from '@grpc/grpc-js';
-import type {
-  JwsSigner} from '@cctns/pki';
+import type { JwsSigner } from '@cctns/pki';
 import {
   isPkiError,
   openAlert,
@@ -105,6 +105,17 @@ export const CHANNEL_OPTIONS = {
   'grpc.max_receive_message_length': 8 * 1024 * 1024,
 };
 
+/**
+ * Channel options for a broker address. TLS forbids an IP address as server name (SNI); the
+ * broker is checked by its certificate identity, not its host name, so a fixed name is sent.
+ */
+export function channelOptions(address: string): Record<string, string | number> {
+  const host = address.slice(0, address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  return isIP(host)
+    ? { ...CHANNEL_OPTIONS, 'grpc.ssl_target_name_override': 'broker.cctns' }
+    : CHANNEL_OPTIONS;
+}
+
 const RECEIPT_LABEL: Record<number, string> = {
   [ReceiptKind.RECEIPT_KIND_DELIVERED]: 'delivered',
   [ReceiptKind.RECEIPT_KIND_READ]: 'read',
@@ -185,7 +196,11 @@ export class AgentLink {
     const creds = credentials.createSsl(c.rootPem, c.keyPem, c.chainPem, {
       checkServerIdentity: brokerIdentityCheck(this.opts.trust, c.identity),
     });
-    this.client = new StationLinkServiceClient(this.opts.address, creds, CHANNEL_OPTIONS);
+    this.client = new StationLinkServiceClient(
+      this.opts.address,
+      creds,
+      channelOptions(this.opts.address),
+    );
     const call = this.client.link(new Metadata());
     this.call = call;
     return new Promise<string>((resolve) => {

@@ -1,0 +1,148 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import {
+  createCsr,
+  generateRsaKeyPair,
+  parseIdentity,
+  Pki,
+  privateKeyToPem,
+  writeSecretFile,
+  writePublicFile,
+} from '@cctns/pki';
+import { caPassphrase, collect, outputOf } from '@cctns/pki/cli';
+import { pino } from 'pino';
+import { Broker } from '../broker.js';
+import { BROKER_DEFAULTS, loadBrokerConfig } from '../config/config.js';
+import { BrokerError } from '../errors.js';
+
+/** Registers `cctns broker …` on the umbrella program. */
+export function registerBrokerCommands(program: Command): Command {
+  const group = program
+    .command('broker')
+    .description(
+      'state broker: the mTLS gRPC edge for stations, enrollment, directory, health and metrics',
+    );
+
+  group
+    .command('start')
+    .description('run a broker until SIGINT/SIGTERM (logs are JSON lines on stdout)')
+    .requiredOption(
+      '--config <file>',
+      'broker config (JSON); CCTNS_BROKER_* variables override fields',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['error', 'warn', 'info', 'debug'])
+        .default('info'),
+    )
+    .action(async (opts: { config: string; logLevel: string }, cmd: Command) => {
+      const out = outputOf(cmd);
+      const config = loadBrokerConfig(opts.config, process.env);
+      const broker = await Broker.start(config, { logger: pino({ level: opts.logLevel }) });
+      out.note(
+        `broker ${config.identity} listening: gRPC ${broker.addresses.grpc}, enrollment ${broker.addresses.enroll ?? 'off'}, health ${broker.addresses.http ?? 'off'}`,
+      );
+      if (out.json)
+        process.stdout.write(
+          `${JSON.stringify({ ready: true, identity: config.identity, ...broker.addresses })}\n`,
+        );
+      await new Promise<void>((resolvePromise) => {
+        const stop = () => resolvePromise();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      await broker.stop();
+    });
+
+  group
+    .command('init')
+    .description('issue a broker certificate from a local PKI and write a ready-to-run config')
+    .requiredOption('--identity <identity>', 'broker identity, e.g. broker/MH')
+    .requiredOption(
+      '--out <dir>',
+      'directory for broker.json, key.pem (0600), cert.pem, root.pem and the database',
+    )
+    .addOption(
+      new Option('--pki-dir <dir>', 'PKI directory')
+        .env('CCTNS_PKI_DIR')
+        .default(join('data', 'pki')),
+    )
+    .option('--listen <host:port>', 'mutual-TLS gRPC address', BROKER_DEFAULTS.listen)
+    .option('--enroll-listen <host:port>', 'enrollment address ("" to disable)', '127.0.0.1:7444')
+    .option(
+      '--http-listen <host:port>',
+      'health and metrics address ("" to disable)',
+      BROKER_DEFAULTS.httpListen,
+    )
+    .option('--dns <name>', 'DNS name in the certificate (repeatable)', collect, [])
+    .option('--ip <address>', 'IP address in the certificate (repeatable)', collect, [])
+    .option('--no-enroll', 'do not point the broker at the PKI (no network enrollment or renewal)')
+    .action(
+      async (
+        opts: {
+          identity: string;
+          out: string;
+          pkiDir: string;
+          listen: string;
+          enrollListen: string;
+          httpListen: string;
+          dns: string[];
+          ip: string[];
+          enroll: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const out = outputOf(cmd);
+        const id = parseIdentity(opts.identity);
+        if (id.kind !== 'broker')
+          throw new BrokerError('CONFIG_INVALID', `${opts.identity} is not a broker identity`);
+        const caName = id.state === 'national' ? 'CENTRAL' : id.state;
+        const pki = Pki.open(resolve(opts.pkiDir));
+        try {
+          const ca = pki.unlockCa(caName, await caPassphrase(caName));
+          const dir = resolve(opts.out);
+          mkdirSync(dir, { recursive: true, mode: 0o700 });
+          const keys = await generateRsaKeyPair();
+          const { token } = await ca.createToken(opts.identity, { dns: opts.dns, ip: opts.ip });
+          const issued = await ca.issue({
+            csrPem: createCsr(opts.identity, pki.trustDomain, keys),
+            token,
+          });
+          writeSecretFile(join(dir, 'key.pem'), privateKeyToPem(keys.privateKey), {
+            overwrite: true,
+          });
+          writePublicFile(join(dir, 'cert.pem'), issued.chainPem);
+          writePublicFile(join(dir, 'root.pem'), pki.root.toString());
+          const config = {
+            identity: opts.identity,
+            trustDomain: pki.trustDomain,
+            listen: opts.listen,
+            enrollListen: opts.enroll ? opts.enrollListen || null : null,
+            httpListen: opts.httpListen || null,
+            tls: { cert: 'cert.pem', key: 'key.pem', root: 'root.pem' },
+            pkiDir: opts.enroll ? resolve(opts.pkiDir) : null,
+            store: 'sqlite:broker.db',
+          };
+          writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(config, null, 2)}\n`);
+          out.result(
+            [
+              `Broker ${opts.identity} ready in ${dir}`,
+              `  certificate serial ${issued.serial}, valid until ${issued.notAfter.toISOString()}`,
+              `Start it: cctns broker start --config ${join(dir, 'broker.json')}`,
+            ].join('\n'),
+            {
+              identity: opts.identity,
+              dir,
+              config: join(dir, 'broker.json'),
+              serial: issued.serial,
+              notAfter: issued.notAfter.toISOString(),
+            },
+          );
+        } finally {
+          pki.close();
+        }
+      },
+    );
+  return group;
+}

@@ -1,0 +1,2 @@
+/** The `cctns broker` command group. */
+export { registerBrokerCommands } from './broker-commands.js';

@@ -1,0 +1,2 @@
+/** The `cctns up` command. */
+export { registerUpCommand } from '../up/up-command.js';

@@ -1,0 +1,2 @@
+/** The `cctns agent` command group. */
+export { registerAgentCommands, describeAlert, defaultAgentDir } from './agent-commands.js';
