@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import type { Command} from 'commander';
+import { Option } from 'commander';
 import { openAlert, parseDuration, readTextFile } from '@cctns/pki';
 import { collect, intOption, outputOf, when } from '@cctns/pki/cli';
 import {
