@@ -34,6 +34,8 @@ export interface BrokerOptions {
 }
 
 const CRL_RELOAD_MS = 30_000;
+/** Receipts may come this many times faster than alerts (one per alert received). */
+const RECEIPT_RATE_FACTOR = 10;
 
 function bind(server: Server, address: string, creds: ServerCredentials): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -152,6 +154,10 @@ export class Broker {
       intake,
       metrics,
       limiter: new RateLimiter(config.limits.ratePerSecond, config.limits.burst),
+      receiptLimiter: new RateLimiter(
+        config.limits.ratePerSecond * RECEIPT_RATE_FACTOR,
+        config.limits.burst * RECEIPT_RATE_FACTOR,
+      ),
       logger,
       clock,
       sessions,

@@ -23,7 +23,10 @@ export interface LinkDeps {
   hub: Hub;
   intake: Intake;
   metrics: Metrics;
+  /** Alerts per identity. */
   limiter: RateLimiter;
+  /** Receipts per identity. */
+  receiptLimiter: RateLimiter;
   logger: Logger;
   clock: () => Date;
   sessions: Set<StationSession>;
@@ -138,7 +141,9 @@ export class StationSession implements Wakeable {
         }
         case 'alert':
         case 'receipt': {
-          if (!this.deps.limiter.take(this.peer.identityString))
+          // Receipts have their own, larger bucket: a station catching up sends one per alert.
+          const limiter = body.$case === 'alert' ? this.deps.limiter : this.deps.receiptLimiter;
+          if (!limiter.take(this.peer.identityString))
             throw new BrokerError('RATE_LIMITED', 'too many messages; resend later');
           const r =
             body.$case === 'alert'

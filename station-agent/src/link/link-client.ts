@@ -116,6 +116,9 @@ export function channelOptions(address: string): Record<string, string | number>
     : CHANNEL_OPTIONS;
 }
 
+/** How long the outbox waits after the broker says RATE_LIMITED. */
+const RATE_LIMIT_PAUSE_MS = 1000;
+
 const RECEIPT_LABEL: Record<number, string> = {
   [ReceiptKind.RECEIPT_KIND_DELIVERED]: 'delivered',
   [ReceiptKind.RECEIPT_KIND_READ]: 'read',
@@ -139,6 +142,7 @@ export class AgentLink {
   private loopDone: Promise<void> | undefined;
   private ackTimer: NodeJS.Timeout | undefined;
   private readonly clock: () => Date;
+  private pausedUntil = 0;
   state: LinkState = 'connecting';
 
   constructor(
@@ -259,9 +263,9 @@ export class AgentLink {
           );
           this.events.answered?.(item.ref, true);
         } else if (body.value.reason === 'RATE_LIMITED') {
-          // Stays pending: sent again on the next pass, after a pause.
+          // Stays pending: the outbox pauses, then sends it again.
+          this.pausedUntil = Date.now() + RATE_LIMIT_PAUSE_MS;
           this.opts.logger.warn({ ref: item.ref }, 'rate limited by the broker; will resend');
-          await new Promise((r) => setTimeout(r, 1000));
         } else {
           this.opts.store.answer(
             item.ref,
@@ -385,7 +389,7 @@ export class AgentLink {
     const poll = this.opts.outboxPollMs ?? 250;
     while (this.call && this.welcomed && !this.stopped) {
       const call = this.call;
-      const room = window - this.inflight.size;
+      const room = Date.now() < this.pausedUntil ? 0 : window - this.inflight.size;
       const batch =
         room > 0
           ? this.opts.store
