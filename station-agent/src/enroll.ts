@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync } from 'node:fs';
+import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import {
@@ -51,6 +52,7 @@ export async function enroll(args: {
   const creds = credentials.createSsl(Buffer.from(args.rootPem), null, null, {
     checkServerIdentity: brokerIdentityCheck(trust),
   });
+  await probeBroker(args.enrollAddress, args.rootPem, brokerIdentityCheck(trust));
   const client = new EnrollmentServiceClient(
     args.enrollAddress,
     creds,
@@ -89,4 +91,67 @@ export async function enroll(args: {
   const config: AgentConfig = { identity, trustDomain, broker: args.broker };
   writeAgentConfig(args.dir, config);
   return { ...config, ...res };
+}
+
+/**
+ * Opens one TLS connection to the broker before any gRPC, so that an officer learns *why* it
+ * fails: nothing listening (BROKER_UNREACHABLE) or a server that is not a broker of this PKI
+ * (BROKER_UNTRUSTED), instead of a generic deadline.
+ */
+export function probeBroker(
+  address: string,
+  rootPem: string,
+  check: ReturnType<typeof brokerIdentityCheck>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const idx = address.lastIndexOf(':');
+  const host = address.slice(0, idx).replace(/^\[|\]$/g, '');
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      host,
+      port: Number(address.slice(idx + 1)),
+      ca: rootPem,
+      servername: 'broker.cctns',
+      ALPNProtocols: ['h2'],
+      checkServerIdentity: check as never,
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(
+        new AgentError(
+          'BROKER_UNREACHABLE',
+          `no answer from ${address} within ${timeoutMs / 1000} s`,
+        ),
+      );
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      socket.end();
+      resolve();
+    });
+    socket.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (
+        err.code === 'ECONNREFUSED' ||
+        err.code === 'ENOTFOUND' ||
+        err.code === 'EHOSTUNREACH' ||
+        err.code === 'ETIMEDOUT'
+      ) {
+        reject(
+          new AgentError('BROKER_UNREACHABLE', `cannot reach ${address}: ${err.code}`, {
+            cause: err,
+          }),
+        );
+      } else {
+        reject(
+          new AgentError(
+            'BROKER_UNTRUSTED',
+            `the server at ${address} is not a broker of this PKI: ${err.message}`,
+            { cause: err },
+          ),
+        );
+      }
+    });
+  });
 }

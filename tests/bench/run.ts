@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: runs the benchmarks and prints figures with their raw baselines measured in
- * the same run. Options: `--only <name>` (pki), `--quick` (smaller counts, for a smoke run).
+ * the same run. Options: `--only <name>` (link, pki), `--quick` (smaller counts, for a smoke run).
  */
 import { parseArgs } from 'node:util';
+import { benchLink } from './link.bench.js';
 import { benchPki } from './pki.bench.js';
 
 const { values } = parseArgs({
@@ -14,6 +15,13 @@ const { values } = parseArgs({
 });
 
 const benches: Record<string, () => Promise<void>> = {
+  link: () =>
+    benchLink({
+      latency: values.quick ? 60 : 500,
+      throughput: values.quick ? 800 : 8000,
+      senders: 4,
+      window: 64,
+    }),
   pki: () =>
     benchPki({
       count: values.count ? Number(values.count) : values.quick ? 720 : 17_712,
