@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { isStateCode } from '@cctns/pki';
+import { isStateCode, PkiError } from '@cctns/pki';
 import { intOption, outputOf, when } from '@cctns/pki/cli';
 import { composeAlert } from '@cctns/station-agent';
 import type { Command } from 'commander';
@@ -40,10 +40,7 @@ export function registerUpCommand(program: Command): Command {
         const states = opts.states.split(',').map((s) => s.trim().toUpperCase());
         for (const s of states)
           if (!isStateCode(s))
-            throw Object.assign(new Error(`--states: ${s} is not a State/UT code`), {
-              code: 'INPUT_INVALID',
-              exitCode: 3,
-            });
+            throw new PkiError('STATE_UNKNOWN', `--states: ${s} is not a State/UT code`);
         const say = (line: string) =>
           process.stdout.write(`${when(new Date()).slice(11, 19)}  ${line}\n`);
         const net = await up(
