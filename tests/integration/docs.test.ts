@@ -8,20 +8,32 @@ import { describe, expect, it } from 'vitest';
 
 // The README is the front door: every error code a user can meet is documented there.
 const readme = readFileSync(resolve(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
-const row = (...cells: Array<string | number>) => new RegExp(`\\|\\s*${cells.map((c) => String(c).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s*\\|\\s*')}\\s*\\|`);
+const row = (...cells: Array<string | number>) =>
+  new RegExp(
+    `\\|\\s*${cells.map((c) => String(c).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s*\\|\\s*')}\\s*\\|`,
+  );
 
 describe('README', () => {
-  it.each(Object.entries(PKI_ERROR_CODES))('documents PKI error %s with its exit code', (code, { exit }) => {
-    expect(readme).toMatch(row(`\`${code}\``, exit));
-  });
+  it.each(Object.entries(PKI_ERROR_CODES))(
+    'documents PKI error %s with its exit code',
+    (code, { exit }) => {
+      expect(readme).toMatch(row(`\`${code}\``, exit));
+    },
+  );
 
-  it.each(Object.entries(BROKER_ERRORS))('documents broker refusal %s with its gRPC status and exit code', (code, { grpc, exit }) => {
-    expect(readme).toMatch(row(`\`${code}\``, status[grpc], exit));
-  });
+  it.each(Object.entries(BROKER_ERRORS))(
+    'documents broker refusal %s with its gRPC status and exit code',
+    (code, { grpc, exit }) => {
+      expect(readme).toMatch(row(`\`${code}\``, status[grpc], exit));
+    },
+  );
 
-  it.each(Object.entries(AGENT_ERROR_CODES))('documents agent error %s with its exit code', (code, { exit }) => {
-    expect(readme).toMatch(row(`\`${code}\``, exit));
-  });
+  it.each(Object.entries(AGENT_ERROR_CODES))(
+    'documents agent error %s with its exit code',
+    (code, { exit }) => {
+      expect(readme).toMatch(row(`\`${code}\``, exit));
+    },
+  );
 
   it.each(Object.values(EXIT))('documents exit code %i', (exit) => {
     expect(readme).toMatch(new RegExp(`\\n\\|\\s*${exit}\\s*\\|`));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import type { Broker } from '@cctns/broker';
 import { JwsSigner, loadPrivateKey, Pki, signAlert, signReceipt, type IssuingCa } from '@cctns/pki';
-import { Alert, ReceiptKind } from '@cctns/proto';
+import { Alert, ReceiptKind, type Severity } from '@cctns/proto';
 import { composeAlert } from '@cctns/station-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RawLink } from '../support/raw-link.js';
@@ -129,7 +129,7 @@ describe('refusals on an open station link', () => {
 
   it('refuses an unknown enum value instead of passing it on (ENUM_UNKNOWN)', async () => {
     const a = alert(A);
-    a.info[0]!.severity = 42;
+    a.info[0]!.severity = 42 as Severity; // a value this version does not know
     expect(await sendAlert((await signAlert(signerA, a)).jws)).toMatchObject({
       accepted: false,
       reason: 'ENUM_UNKNOWN',

@@ -113,7 +113,7 @@ describe('station to station over the state broker', () => {
 
   it('lets an offline station catch up from its cursor, in order, when it reconnects', async () => {
     await c.close();
-    const sent = [];
+    const sent: string[] = [];
     for (let i = 0; i < 5; i++) {
       const alert = alertFrom(a, { states: ['MH'] }, { headline: `state alert ${i}` });
       await a.send(alert);

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { Option } from 'commander';
 import {
   createCsr,

@@ -104,7 +104,9 @@ export function brokerConfig(
     unknown
   >;
   const enroll = pick('enrollListen', 'CCTNS_BROKER_ENROLL_LISTEN') ?? BROKER_DEFAULTS.enrollListen;
-  const http = pick('httpListen', 'CCTNS_BROKER_HTTP_LISTEN') ?? BROKER_DEFAULTS.httpListen;
+  // An explicit null (what `cctns broker init --http-listen ""` writes) turns the endpoint off.
+  const httpGiven = pick('httpListen', 'CCTNS_BROKER_HTTP_LISTEN');
+  const http = httpGiven === undefined ? BROKER_DEFAULTS.httpListen : httpGiven;
   const pkiDir = pick('pkiDir', 'CCTNS_PKI_DIR') ?? BROKER_DEFAULTS.pkiDir;
   const store = str(pick('store', 'CCTNS_BROKER_STORE') ?? BROKER_DEFAULTS.store, 'store');
   if (!store.startsWith('sqlite:'))
@@ -151,6 +153,8 @@ export function brokerConfig(
       'pkiDir',
       `needs the CA passphrase in CCTNS_CA_PASSPHRASE_${state} or CCTNS_CA_PASSPHRASE`,
     );
+  Object.freeze(config.tls.cas);
+  Object.freeze(config.tls.crls);
   Object.freeze(config.tls);
   Object.freeze(config.limits);
   return Object.freeze(config);

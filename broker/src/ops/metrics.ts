@@ -1,3 +1,12 @@
+/** The series key of a label set, `k="v",...`; quotes, backslashes and newlines become `_`. */
+function labelKey(label?: { [k: string]: string }): string {
+  return label
+    ? Object.entries(label)
+        .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
+        .join(',')
+    : '';
+}
+
 /**
  * Counters and gauges in the Prometheus text format. Few enough that a library would add more
  * than it saves.
@@ -15,22 +24,13 @@ export class Metrics {
   inc(name: string, label?: { [k: string]: string }, by = 1): void {
     const c = this.counters.get(name);
     if (!c) throw new Error(`unknown counter ${name}`);
-    const key = label
-      ? Object.entries(label)
-          .map(([k, v]) => `${k}="${v.replace(/["\\\n]/g, '_')}"`)
-          .join(',')
-      : '';
+    const key = labelKey(label);
     c.values.set(key, (c.values.get(key) ?? 0) + by);
   }
 
   /** The current value of a counter (label-less or a given label), for tests and status output. */
   value(name: string, label?: { [k: string]: string }): number {
-    const key = label
-      ? Object.entries(label)
-          .map(([k, v]) => `${k}="${v}"`)
-          .join(',')
-      : '';
-    return this.counters.get(name)?.values.get(key) ?? 0;
+    return this.counters.get(name)?.values.get(labelKey(label)) ?? 0;
   }
 
   /** Declares a gauge read at scrape time. */

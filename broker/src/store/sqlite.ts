@@ -112,11 +112,11 @@ export class SqliteBrokerStore implements BrokerStore {
          ON CONFLICT(identity) DO UPDATE SET online = @online, last_seen = @at, cert_not_after = COALESCE(@certNotAfter, cert_not_after)`,
       ),
       advance: db.prepare(
-        `INSERT INTO stations (identity, online, last_seen, cursor) VALUES (?, 1, NULL, ?)
+        `INSERT INTO stations (identity, online, last_seen, cursor) VALUES (?, 0, NULL, ?)
          ON CONFLICT(identity) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)`,
       ),
       stations: db.prepare<
-        [string],
+        [string, string],
         {
           identity: string;
           online: number;
@@ -124,7 +124,10 @@ export class SqliteBrokerStore implements BrokerStore {
           cursor: number;
           cert_not_after: number | null;
         }
-      >("SELECT * FROM stations WHERE identity LIKE ? ESCAPE '\\' ORDER BY identity"),
+      >(
+        // A case-sensitive prefix match (LIKE is case-insensitive in SQLite).
+        'SELECT * FROM stations WHERE substr(identity, 1, length(?)) = ? ORDER BY identity',
+      ),
       reset: db.prepare('UPDATE stations SET online = 0'),
     };
   }
@@ -241,8 +244,7 @@ export class SqliteBrokerStore implements BrokerStore {
   }
 
   async stations(prefix = ''): Promise<StationRecord[]> {
-    const like = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    return this.stmts.stations.all(like).map((r) => ({
+    return this.stmts.stations.all(prefix, prefix).map((r) => ({
       identity: r.identity,
       online: r.online === 1,
       lastSeen: r.last_seen === null ? null : new Date(r.last_seen),

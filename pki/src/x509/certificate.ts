@@ -1,4 +1,4 @@
-import type { X509Certificate} from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
 import { randomBytes, sign, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { LEAF_PROFILES, type Profile } from './profiles.js';

@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openAlert, parseDuration, readTextFile } from '@cctns/pki';
 import { collect, intOption, outputOf, when } from '@cctns/pki/cli';

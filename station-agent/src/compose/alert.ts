@@ -224,6 +224,13 @@ export function alertFromJson(json: unknown, sender: string, now: Date): Alert {
       'INPUT_INVALID',
       `the file names sender ${alert.sender}, but this station is ${sender}`,
     );
+  // fromJSON turns an unparseable time into an Invalid Date, which only fails later, in encoding.
+  const dates: Array<[Date | undefined, string]> = [[alert.sent, 'sent']];
+  for (const [n, i] of alert.info.entries())
+    dates.push([i.effective, `info[${n}].effective`], [i.expires, `info[${n}].expires`]);
+  for (const [d, field] of dates)
+    if (d && Number.isNaN(d.getTime()))
+      throw new AgentError('INPUT_INVALID', `the alert file's ${field} is not a date-time`);
   return {
     ...alert,
     sender,

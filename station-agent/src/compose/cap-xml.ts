@@ -11,7 +11,7 @@ import {
   Urgency,
   type Info,
 } from '@cctns/proto';
-import { XMLParser } from 'fast-xml-parser';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AgentError } from '../errors.js';
 import { enumValue, parsePerson, parseVehicle } from './alert.js';
 
@@ -43,6 +43,13 @@ export function parseCapXml(xml: string, sender: string, now: Date): Alert {
       ].includes(name),
     processEntities: true,
   });
+  // XMLParser is lenient (unclosed or mismatched tags parse); check well-formedness first.
+  const wellFormed = XMLValidator.validate(xml);
+  if (wellFormed !== true)
+    throw new AgentError(
+      'INPUT_INVALID',
+      `not well-formed CAP XML: ${wellFormed.err.msg} (line ${wellFormed.err.line})`,
+    );
   let doc: Record<string, unknown>;
   try {
     doc = parser.parse(xml) as Record<string, unknown>;

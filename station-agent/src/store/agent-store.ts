@@ -238,7 +238,7 @@ export class AgentStore {
     return (
       this.db
         .prepare(
-          'SELECT inbox.* FROM inbox, json_each(inbox.refs) WHERE json_each.value = ? ORDER BY seq',
+          'SELECT DISTINCT inbox.* FROM inbox, json_each(inbox.refs) WHERE json_each.value = ? ORDER BY seq',
         )
         .all(alertId) as InboxRow[]
     ).map(inboxItem);

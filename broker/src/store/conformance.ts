@@ -1,0 +1,564 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TargetKey } from '../alerts/targets.js';
+import type { BrokerStore, LogEntry, NewLogEntry, ReceiptRecord, StationRecord } from './store.js';
+
+/**
+ * The behaviour every BrokerStore implementation must share (SQLite today, MongoDB for
+ * production). It speaks only through the BrokerStore interface, so any implementation can run
+ * it: `storeConformance('MongoDB', async () => ({ store, cleanup }))` in that store's test file.
+ *
+ * `makeStore` returns a fresh, empty store for each test; the suite closes the store itself and
+ * then calls `cleanup` to remove whatever the factory created (files, databases).
+ */
+export function storeConformance(
+  name: string,
+  makeStore: () => Promise<{ store: BrokerStore; cleanup: () => Promise<void> }>,
+): void {
+  describe(`BrokerStore conformance: ${name}`, () => {
+    const T0 = new Date('2025-01-15T10:00:00.000Z');
+    const at = (ms: number) => new Date(T0.getTime() + ms);
+    const HOUR = 3_600_000;
+
+    const PS1 = 'station/MH/PUNE/PS001';
+    const PS2 = 'station/MH/PUNE/PS002';
+    const NAGPUR = 'station/MH/NAGPUR/PS010';
+    const BENGALURU = 'station/KA/BENGALURU/PS101';
+    /** The keys a station listens on: itself, its district, its state and national. */
+    const keysOf = (station: string): TargetKey[] => {
+      const [, state, district] = station.split('/');
+      return [station, `district/${state}/${district}`, `state/${state}`, 'national'];
+    };
+
+    let store: BrokerStore;
+    let cleanup: () => Promise<void>;
+    let closed: boolean;
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await makeStore());
+      closed = false;
+    });
+
+    afterEach(async () => {
+      if (!closed) await store.close();
+      await cleanup();
+    });
+
+    function entry(id: string, over: Partial<NewLogEntry> = {}): NewLogEntry {
+      return {
+        kind: 'alert',
+        id,
+        sender: PS1,
+        targets: [PS2],
+        expiresAt: null,
+        createdAt: T0,
+        ref: null,
+        jws: `eyJhbGciOiJFUzI1NiJ9.${id}.c2lnbmF0dXJl`,
+        ...over,
+      };
+    }
+
+    function receiptFor(alertId: string, station: string, kind: ReceiptRecord['kind']) {
+      const record: ReceiptRecord = { alertId, station, kind, at: at(60_000), note: '' };
+      const logEntry = entry(`${alertId}/${station}/${kind}`, {
+        kind: 'receipt',
+        sender: station,
+        targets: [PS1],
+        ref: alertId,
+        jws: `receipt.${alertId}.${station}.${kind}`,
+      });
+      return { logEntry, record };
+    }
+
+    const ids = (entries: LogEntry[]) => entries.map((e) => e.id);
+    const byIdentity = (a: StationRecord, b: StationRecord) =>
+      a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0;
+    const sorted = (records: StationRecord[]) => [...records].sort(byIdentity);
+
+    describe('append, get and head', () => {
+      it('head is 0 for an empty store', async () => {
+        expect(await store.head()).toBe(0);
+      });
+
+      it('append assigns positive, strictly increasing sequence numbers', async () => {
+        const a = await store.append(entry('A-1'));
+        const b = await store.append(entry('A-2'));
+        const c = await store.append(entry('A-3'));
+        expect(a).toEqual({ seq: a.seq, duplicate: false });
+        expect(a.seq).toBeGreaterThan(0);
+        expect(b.seq).toBeGreaterThan(a.seq);
+        expect(c.seq).toBeGreaterThan(b.seq);
+        expect(b.duplicate).toBe(false);
+        expect(c.duplicate).toBe(false);
+      });
+
+      it('head is the sequence number of the last append', async () => {
+        await store.append(entry('A-1'));
+        const last = await store.append(entry('A-2'));
+        expect(await store.head()).toBe(last.seq);
+      });
+
+      it('appending the same kind and id again is a duplicate with the original seq', async () => {
+        const first = await store.append(entry('A-1'));
+        await store.append(entry('A-2'));
+        const again = await store.append(
+          entry('A-1', { jws: 'a-different-signature', targets: ['national'] }),
+        );
+        expect(again).toEqual({ seq: first.seq, duplicate: true });
+      });
+
+      it('a duplicate append changes neither the stored entry nor the head', async () => {
+        await store.append(entry('A-1'));
+        const head = await store.head();
+        await store.append(entry('A-1', { jws: 'a-different-signature', targets: ['national'] }));
+        expect(await store.head()).toBe(head);
+        const stored = await store.get('alert', 'A-1');
+        expect(stored?.jws).toBe(entry('A-1').jws);
+        expect(stored?.targets).toEqual([PS2]);
+      });
+
+      it('concurrent appends of one id store it once and all report its single seq', async () => {
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => store.append(entry('A-RACE'))),
+        );
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.seq)).size).toBe(1);
+        expect(await store.head()).toBe(results[0]!.seq);
+      });
+
+      it('an alert and a receipt with the same id are different entries', async () => {
+        const alert = await store.append(entry('SAME-ID'));
+        const receipt = await store.append(entry('SAME-ID', { kind: 'receipt', jws: 'r.jws' }));
+        expect(alert.duplicate).toBe(false);
+        expect(receipt.duplicate).toBe(false);
+        expect(receipt.seq).not.toBe(alert.seq);
+        expect((await store.get('alert', 'SAME-ID'))?.jws).toBe(entry('SAME-ID').jws);
+        expect((await store.get('receipt', 'SAME-ID'))?.jws).toBe('r.jws');
+      });
+
+      it('get returns every field of the entry as appended, with its seq', async () => {
+        const e = entry('A-FULL', {
+          sender: 'hq/MH/duty1',
+          targets: ['district/MH/PUNE', 'station/KA/BENGALURU/PS101'],
+          expiresAt: at(HOUR),
+          createdAt: at(1_234),
+          ref: 'A-EARLIER',
+        });
+        const { seq } = await store.append(e);
+        expect(await store.get('alert', 'A-FULL')).toEqual({ ...e, seq });
+      });
+
+      it('get returns null fields as null', async () => {
+        const { seq } = await store.append(entry('A-NULLS'));
+        const got = await store.get('alert', 'A-NULLS');
+        expect(got).toEqual({ ...entry('A-NULLS'), seq });
+        expect(got?.expiresAt).toBeNull();
+        expect(got?.ref).toBeNull();
+      });
+
+      it('append without createdAt stamps the time of the append', async () => {
+        const { createdAt: _omitted, ...rest } = entry('A-NOW');
+        const before = Date.now();
+        await store.append(rest);
+        const after = Date.now();
+        const got = await store.get('alert', 'A-NOW');
+        expect(got?.createdAt).toBeInstanceOf(Date);
+        expect(got!.createdAt.getTime()).toBeGreaterThanOrEqual(before);
+        expect(got!.createdAt.getTime()).toBeLessThanOrEqual(after);
+      });
+
+      it('get returns undefined for an unknown id, or a known id of the other kind', async () => {
+        await store.append(entry('A-1'));
+        expect(await store.get('alert', 'NOPE')).toBeUndefined();
+        expect(await store.get('receipt', 'A-1')).toBeUndefined();
+      });
+    });
+
+    describe('entriesFor and countFor', () => {
+      const all = { limit: 1_000, now: T0 };
+
+      it('matches an entry by any one of its target keys', async () => {
+        await store.append(entry('A-1', { targets: ['district/MH/PUNE', BENGALURU] }));
+        expect(ids(await store.entriesFor(keysOf(PS2), 0, all))).toEqual(['A-1']);
+        expect(ids(await store.entriesFor(keysOf(BENGALURU), 0, all))).toEqual(['A-1']);
+        expect(ids(await store.entriesFor([BENGALURU], 0, all))).toEqual(['A-1']);
+        expect(await store.entriesFor(keysOf(NAGPUR), 0, all)).toEqual([]);
+      });
+
+      it('returns whole entries equal to what get returns', async () => {
+        await store.append(entry('A-1', { targets: [PS2], expiresAt: at(HOUR), ref: 'X' }));
+        const [found] = await store.entriesFor([PS2], 0, all);
+        expect(found).toEqual(await store.get('alert', 'A-1'));
+      });
+
+      it('returns an entry matched by several of the keys only once', async () => {
+        await store.append(entry('A-1', { targets: [PS2, 'district/MH/PUNE', 'state/MH'] }));
+        expect(ids(await store.entriesFor(keysOf(PS2), 0, all))).toEqual(['A-1']);
+        expect(await store.countFor(keysOf(PS2), 0, T0)).toBe(1);
+      });
+
+      it('returns entries in log order whatever the order of the keys', async () => {
+        await store.append(entry('A-1', { targets: ['national'] }));
+        await store.append(entry('A-2', { targets: [PS2] }));
+        await store.append(entry('A-3', { targets: ['state/MH'] }));
+        await store.append(entry('A-4', { targets: ['district/MH/PUNE'] }));
+        await store.append(entry('A-5', { targets: [PS2] }));
+        const found = await store.entriesFor([...keysOf(PS2)].reverse(), 0, all);
+        expect(ids(found)).toEqual(['A-1', 'A-2', 'A-3', 'A-4', 'A-5']);
+        const seqs = found.map((e) => e.seq);
+        expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      });
+
+      it('returns only entries after afterSeq', async () => {
+        await store.append(entry('A-1'));
+        const second = await store.append(entry('A-2'));
+        await store.append(entry('A-3'));
+        expect(ids(await store.entriesFor([PS2], second.seq, all))).toEqual(['A-3']);
+        expect(await store.entriesFor([PS2], await store.head(), all)).toEqual([]);
+      });
+
+      it('returns at most limit entries, oldest first, so a reader can page through', async () => {
+        for (let i = 1; i <= 5; i++) await store.append(entry(`A-${i}`));
+        const page1 = await store.entriesFor([PS2], 0, { limit: 2, now: T0 });
+        expect(ids(page1)).toEqual(['A-1', 'A-2']);
+        const page2 = await store.entriesFor([PS2], page1[1]!.seq, { limit: 2, now: T0 });
+        expect(ids(page2)).toEqual(['A-3', 'A-4']);
+        const page3 = await store.entriesFor([PS2], page2[1]!.seq, { limit: 2, now: T0 });
+        expect(ids(page3)).toEqual(['A-5']);
+      });
+
+      it('excludes entries that expire at or before now and keeps those that never expire', async () => {
+        await store.append(entry('EXPIRED', { expiresAt: at(-1) }));
+        await store.append(entry('EXPIRES-NOW', { expiresAt: T0 }));
+        await store.append(entry('LATER', { expiresAt: at(1) }));
+        await store.append(entry('NEVER', { expiresAt: null }));
+        expect(ids(await store.entriesFor([PS2], 0, all))).toEqual(['LATER', 'NEVER']);
+        expect(await store.countFor([PS2], 0, T0)).toBe(2);
+      });
+
+      it('judges expiry against the given now, not the wall clock', async () => {
+        await store.append(entry('A-1', { expiresAt: at(HOUR) }));
+        expect(ids(await store.entriesFor([PS2], 0, { limit: 10, now: at(HOUR - 1) }))).toEqual([
+          'A-1',
+        ]);
+        expect(await store.entriesFor([PS2], 0, { limit: 10, now: at(HOUR) })).toEqual([]);
+      });
+
+      it('returns [] and counts 0 when no keys are given', async () => {
+        await store.append(entry('A-1', { targets: ['national'] }));
+        expect(await store.entriesFor([], 0, all)).toEqual([]);
+        expect(await store.countFor([], 0, T0)).toBe(0);
+      });
+
+      it('a broadcast to state/MH is one entry that every MH station finds by its own keys', async () => {
+        const { seq } = await store.append(entry('BROADCAST', { targets: ['state/MH'] }));
+        expect(await store.head()).toBe(seq);
+        expect(await store.countFor(['state/MH'], 0, T0)).toBe(1);
+        for (const station of [PS1, PS2, NAGPUR]) {
+          const found = await store.entriesFor(keysOf(station), 0, all);
+          expect(found.map((e) => [e.id, e.seq])).toEqual([['BROADCAST', seq]]);
+        }
+        expect(await store.entriesFor(keysOf(BENGALURU), 0, all)).toEqual([]);
+      });
+
+      it('a broadcast is appended once: the next append follows it directly', async () => {
+        const b = await store.append(entry('BROADCAST', { targets: ['state/MH', 'national'] }));
+        const next = await store.append(entry('NEXT'));
+        expect(await store.countFor(['state/MH', 'national'], 0, T0)).toBe(1);
+        expect(await store.countFor(keysOf(BENGALURU), 0, T0)).toBe(1);
+        expect(ids(await store.entriesFor(keysOf(PS2), b.seq - 1, all))).toEqual([
+          'BROADCAST',
+          'NEXT',
+        ]);
+        expect(await store.head()).toBe(next.seq);
+      });
+
+      it('countFor agrees with entriesFor for every key set, cursor and time', async () => {
+        await store.append(entry('A-1', { targets: ['national'] }));
+        await store.append(entry('A-2', { targets: [PS2], expiresAt: at(HOUR) }));
+        await store.append(entry('A-3', { targets: ['state/KA'] }));
+        await store.append(entry('A-4', { targets: ['district/MH/PUNE'], expiresAt: at(-1) }));
+        await store.append(entry('A-5', { targets: [PS1, NAGPUR] }));
+        const head = await store.head();
+        const counts: number[] = [];
+        for (const keys of [keysOf(PS1), keysOf(PS2), keysOf(BENGALURU), [NAGPUR], ['x']])
+          for (const after of [0, head - 3, head])
+            for (const now of [T0, at(2 * HOUR)]) {
+              const listed = await store.entriesFor(keys, after, { limit: 1_000, now });
+              const counted = await store.countFor(keys, after, now);
+              expect(counted, `${keys.join(' ')} after ${after} at ${now.toISOString()}`).toBe(
+                listed.length,
+              );
+              counts.push(counted);
+            }
+        expect(await store.countFor(keysOf(PS2), 0, T0)).toBe(2);
+        expect(await store.countFor(keysOf(PS2), 0, at(2 * HOUR))).toBe(1);
+        expect(await store.countFor(keysOf(PS1), 0, T0)).toBe(2);
+        expect(Math.max(...counts)).toBeGreaterThan(0);
+      });
+    });
+
+    describe('receipts', () => {
+      it('appendReceipt appends the log entry and records the receipt with kind, at and note', async () => {
+        await store.append(entry('A-1'));
+        const { logEntry, record } = receiptFor('A-1', PS2, 'acknowledged');
+        record.note = 'team dispatched';
+        const result = await store.appendReceipt(logEntry, record);
+        expect(result.duplicate).toBe(false);
+        expect(result.seq).toBe(await store.head());
+        expect(await store.get('receipt', logEntry.id)).toEqual({ ...logEntry, seq: result.seq });
+        expect(await store.receipts('A-1')).toEqual([
+          {
+            alertId: 'A-1',
+            station: PS2,
+            kind: 'acknowledged',
+            at: at(60_000),
+            note: 'team dispatched',
+          },
+        ]);
+      });
+
+      it('appendReceipt is idempotent: the same receipt again returns the original seq and records nothing new', async () => {
+        const { logEntry, record } = receiptFor('A-1', PS2, 'read');
+        const first = await store.appendReceipt(logEntry, record);
+        const again = await store.appendReceipt(
+          { ...logEntry, jws: 'resent.jws' },
+          { ...record, at: at(120_000), note: 'resent' },
+        );
+        expect(again).toEqual({ seq: first.seq, duplicate: true });
+        expect(await store.head()).toBe(first.seq);
+        expect(await store.receipts('A-1')).toEqual([{ ...record }]);
+        expect((await store.get('receipt', logEntry.id))?.jws).toBe(logEntry.jws);
+      });
+
+      it('appendReceipt records no receipt when its log entry is already in the log', async () => {
+        const { logEntry, record } = receiptFor('A-1', PS2, 'delivered');
+        const plain = await store.append(logEntry);
+        const result = await store.appendReceipt(logEntry, record);
+        expect(result).toEqual({ seq: plain.seq, duplicate: true });
+        expect(await store.receipts('A-1')).toEqual([]);
+      });
+
+      it('concurrent copies of one receipt make one entry and one record', async () => {
+        const { logEntry, record } = receiptFor('A-1', PS2, 'delivered');
+        const results = await Promise.all(
+          Array.from({ length: 6 }, () => store.appendReceipt(logEntry, record)),
+        );
+        expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+        expect(new Set(results.map((r) => r.seq)).size).toBe(1);
+        expect(await store.receipts('A-1')).toHaveLength(1);
+      });
+
+      it('receipts keeps each station and kind apart and only for the asked alert', async () => {
+        const wanted = [
+          receiptFor('A-1', PS2, 'delivered'),
+          receiptFor('A-1', PS2, 'read'),
+          receiptFor('A-1', PS2, 'acknowledged'),
+          receiptFor('A-1', NAGPUR, 'delivered'),
+        ];
+        for (const r of wanted) await store.appendReceipt(r.logEntry, r.record);
+        const other = receiptFor('A-2', PS2, 'delivered');
+        await store.appendReceipt(other.logEntry, other.record);
+        const key = (r: ReceiptRecord) => `${r.station} ${r.kind}`;
+        const got = [...(await store.receipts('A-1'))].sort((a, b) =>
+          key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0,
+        );
+        expect(got).toEqual(wanted.map((r) => r.record).sort((a, b) => (key(a) < key(b) ? -1 : 1)));
+        expect(await store.receipts('A-2')).toEqual([other.record]);
+      });
+
+      it('receipts is empty for an alert without receipts', async () => {
+        await store.append(entry('A-1'));
+        expect(await store.receipts('A-1')).toEqual([]);
+      });
+
+      it('a receipt entry is delivered to its targets like any entry', async () => {
+        const { logEntry, record } = receiptFor('A-1', PS2, 'read');
+        const { seq } = await store.appendReceipt(logEntry, record);
+        const found = await store.entriesFor([PS1], 0, { limit: 10, now: T0 });
+        expect(found.map((e) => [e.kind, e.id, e.seq, e.ref])).toEqual([
+          ['receipt', logEntry.id, seq, 'A-1'],
+        ]);
+      });
+    });
+
+    describe('stations', () => {
+      it('touchStation creates a station on first sight', async () => {
+        await store.touchStation(PS1, { online: true, certNotAfter: at(90 * 24 * HOUR), at: T0 });
+        expect(await store.stations()).toEqual([
+          {
+            identity: PS1,
+            online: true,
+            lastSeen: T0,
+            cursor: 0,
+            certNotAfter: at(90 * 24 * HOUR),
+          },
+        ]);
+      });
+
+      it('touchStation without certNotAfter creates a station with certNotAfter null', async () => {
+        await store.touchStation(PS1, { online: false, at: T0 });
+        expect(await store.stations()).toEqual([
+          { identity: PS1, online: false, lastSeen: T0, cursor: 0, certNotAfter: null },
+        ]);
+      });
+
+      it('touchStation updates online and lastSeen and keeps certNotAfter when not given', async () => {
+        const notAfter = at(30 * 24 * HOUR);
+        await store.touchStation(PS1, { online: true, certNotAfter: notAfter, at: T0 });
+        await store.touchStation(PS1, { online: false, at: at(HOUR) });
+        expect(await store.stations()).toEqual([
+          { identity: PS1, online: false, lastSeen: at(HOUR), cursor: 0, certNotAfter: notAfter },
+        ]);
+        await store.touchStation(PS1, { online: true, at: at(2 * HOUR) });
+        expect(await store.stations()).toEqual([
+          {
+            identity: PS1,
+            online: true,
+            lastSeen: at(2 * HOUR),
+            cursor: 0,
+            certNotAfter: notAfter,
+          },
+        ]);
+      });
+
+      it('touchStation replaces certNotAfter when a renewed certificate is given', async () => {
+        await store.touchStation(PS1, { online: true, certNotAfter: at(HOUR), at: T0 });
+        await store.touchStation(PS1, { online: true, certNotAfter: at(99 * HOUR), at: at(1) });
+        expect((await store.stations())[0]?.certNotAfter).toEqual(at(99 * HOUR));
+      });
+
+      it('touchStation keeps the cursor', async () => {
+        await store.touchStation(PS1, { online: true, at: T0 });
+        await store.advanceCursor(PS1, 7);
+        await store.touchStation(PS1, { online: false, at: at(1) });
+        expect((await store.stations())[0]?.cursor).toBe(7);
+      });
+
+      it('advanceCursor moves the cursor forward and never back', async () => {
+        await store.touchStation(PS1, { online: true, at: T0 });
+        await store.advanceCursor(PS1, 5);
+        expect((await store.stations())[0]?.cursor).toBe(5);
+        await store.advanceCursor(PS1, 3);
+        expect((await store.stations())[0]?.cursor).toBe(5);
+        await store.advanceCursor(PS1, 5);
+        expect((await store.stations())[0]?.cursor).toBe(5);
+        await store.advanceCursor(PS1, 12);
+        expect((await store.stations())[0]?.cursor).toBe(12);
+      });
+
+      it('advanceCursor changes only the cursor of that station', async () => {
+        const notAfter = at(24 * HOUR);
+        await store.touchStation(PS1, { online: false, certNotAfter: notAfter, at: T0 });
+        await store.touchStation(PS2, { online: true, at: T0 });
+        await store.advanceCursor(PS1, 4);
+        expect(sorted(await store.stations())).toEqual([
+          { identity: PS1, online: false, lastSeen: T0, cursor: 4, certNotAfter: notAfter },
+          { identity: PS2, online: true, lastSeen: T0, cursor: 0, certNotAfter: null },
+        ]);
+      });
+
+      it('stations() without a prefix lists every station', async () => {
+        for (const s of [PS1, BENGALURU, NAGPUR, 'hq/MH/duty1'])
+          await store.touchStation(s, { online: true, at: T0 });
+        expect((await store.stations()).map((s) => s.identity).sort()).toEqual(
+          [PS1, BENGALURU, NAGPUR, 'hq/MH/duty1'].sort(),
+        );
+      });
+
+      it('stations(prefix) returns only the identities that start with the prefix', async () => {
+        for (const s of [PS1, PS2, NAGPUR, BENGALURU, 'station/MH/PUNE2/PS1'])
+          await store.touchStation(s, { online: true, at: T0 });
+        const list = async (prefix: string) =>
+          (await store.stations(prefix)).map((s) => s.identity).sort();
+        expect(await list('station/MH/PUNE/')).toEqual([PS1, PS2]);
+        expect(await list('station/MH/')).toEqual(
+          [PS1, PS2, NAGPUR, 'station/MH/PUNE2/PS1'].sort(),
+        );
+        expect(await list('station/KA/')).toEqual([BENGALURU]);
+        expect(await list('station/TN/')).toEqual([]);
+        expect(await list(PS1)).toEqual([PS1]);
+      });
+
+      it('stations(prefix) matches the prefix case-sensitively', async () => {
+        await store.touchStation(PS1, { online: true, at: T0 });
+        expect(await store.stations('station/mh/')).toEqual([]);
+        expect(await store.stations('STATION/MH/')).toEqual([]);
+        expect(await store.stations('station/MH/')).toHaveLength(1);
+      });
+
+      it("stations(prefix) treats '%', '_' and '\\' in the prefix literally", async () => {
+        const odd = [
+          'station/MH/A_B/PS1',
+          'station/MH/AXB/PS1',
+          'station/MH/A%/PS1',
+          'station/MH/AZZZ/PS1',
+          'station/MH/A\\B/PS1',
+          'station/MH/AQB/PS1',
+        ];
+        for (const s of odd) await store.touchStation(s, { online: true, at: T0 });
+        const list = async (prefix: string) =>
+          (await store.stations(prefix)).map((s) => s.identity);
+        expect(await list('station/MH/A_B/')).toEqual(['station/MH/A_B/PS1']);
+        expect(await list('station/MH/A%')).toEqual(['station/MH/A%/PS1']);
+        expect(await list('station/MH/A\\B/')).toEqual(['station/MH/A\\B/PS1']);
+        expect(await list('station/MH/%')).toEqual([]);
+        expect(await list('station/MH/_')).toEqual([]);
+      });
+
+      it('resetPresence marks every station offline and keeps everything else', async () => {
+        await store.touchStation(PS1, { online: true, certNotAfter: at(HOUR), at: T0 });
+        await store.touchStation(PS2, { online: true, at: at(1) });
+        await store.touchStation(BENGALURU, { online: false, at: at(2) });
+        await store.advanceCursor(PS2, 9);
+        await store.resetPresence();
+        expect(sorted(await store.stations())).toEqual(
+          sorted([
+            { identity: PS1, online: false, lastSeen: T0, cursor: 0, certNotAfter: at(HOUR) },
+            { identity: PS2, online: false, lastSeen: at(1), cursor: 9, certNotAfter: null },
+            { identity: BENGALURU, online: false, lastSeen: at(2), cursor: 0, certNotAfter: null },
+          ]),
+        );
+      });
+
+      it('resetPresence on an empty directory does nothing', async () => {
+        await store.resetPresence();
+        expect(await store.stations()).toEqual([]);
+      });
+    });
+
+    describe('Unicode', () => {
+      const HINDI = 'चोरी की मोटरसाइकिल — संदिग्ध रमेश कुमार';
+      const TAMIL = 'திருடப்பட்ட வாகனம் சென்னை';
+      const EMOJI = '🚨 अलर्ट';
+
+      it('Hindi and Tamil text in the jws and sender round-trips through get and entriesFor', async () => {
+        const jws = `{"headline":"${HINDI}","description":"${TAMIL}","tag":"${EMOJI}"}`;
+        const sender = 'hq/TN/அதிகாரி-राम';
+        const e = entry('U-1', { jws, sender, targets: ['state/TN'] });
+        const { seq } = await store.append(e);
+        const got = await store.get('alert', 'U-1');
+        expect(got).toEqual({ ...e, seq });
+        expect(got?.jws).toBe(jws);
+        expect(got?.sender).toBe(sender);
+        const [listed] = await store.entriesFor(['state/TN'], 0, { limit: 1, now: T0 });
+        expect(listed?.jws).toBe(jws);
+        expect(listed?.sender).toBe(sender);
+      });
+
+      it('a Hindi acknowledgement note round-trips through receipts', async () => {
+        const { logEntry, record } = receiptFor('A-1', PS2, 'acknowledged');
+        record.note = `टीम रवाना — ${TAMIL}`;
+        await store.appendReceipt(logEntry, record);
+        expect((await store.receipts('A-1'))[0]?.note).toBe(`टीम रवाना — ${TAMIL}`);
+      });
+    });
+
+    describe('close', () => {
+      it('close resolves once the store is done', async () => {
+        await store.append(entry('A-1'));
+        closed = true;
+        await expect(store.close()).resolves.toBeUndefined();
+      });
+    });
+  });
+}

@@ -1,0 +1,145 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeConformance } from './conformance.js';
+import { SqliteBrokerStore } from './sqlite.js';
+import type { NewLogEntry } from './store.js';
+
+storeConformance('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctns-broker-store-'));
+  const store = new SqliteBrokerStore(join(dir, 'broker.db'));
+  return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+describe('SqliteBrokerStore on its file', () => {
+  const T0 = new Date('2025-01-15T10:00:00.000Z');
+  let dir: string;
+  let file: string;
+  let store: SqliteBrokerStore | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cctns-broker-sqlite-'));
+    file = join(dir, 'broker.db');
+  });
+
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const entry = (id: string, over: Partial<NewLogEntry> = {}): NewLogEntry => ({
+    kind: 'alert',
+    id,
+    sender: 'station/MH/PUNE/PS001',
+    targets: ['station/MH/PUNE/PS002'],
+    expiresAt: null,
+    createdAt: T0,
+    ref: null,
+    jws: `jws-of-${id}`,
+    ...over,
+  });
+
+  /** Counts the rows of a table through a separate connection to the file. */
+  function rows(table: 'log' | 'log_targets' | 'receipts' | 'stations'): number {
+    const db = new Database(file, { readonly: true });
+    try {
+      return (db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('keeps log, receipts and stations across close and reopen of the same file', async () => {
+    store = new SqliteBrokerStore(file);
+    const alert = await store.append(entry('A-1', { expiresAt: new Date('2025-02-01T00:00:00Z') }));
+    const receipt = {
+      alertId: 'A-1',
+      station: 'station/MH/PUNE/PS002',
+      kind: 'read' as const,
+      at: new Date('2025-01-15T10:05:00Z'),
+      note: 'पढ़ लिया',
+    };
+    await store.appendReceipt(
+      entry('A-1/station/MH/PUNE/PS002/read', { kind: 'receipt', ref: 'A-1' }),
+      receipt,
+    );
+    await store.touchStation('station/MH/PUNE/PS002', {
+      online: true,
+      certNotAfter: new Date('2026-01-01T00:00:00Z'),
+      at: T0,
+    });
+    await store.advanceCursor('station/MH/PUNE/PS002', alert.seq);
+    const head = await store.head();
+    const stationsBefore = await store.stations();
+    await store.close();
+
+    store = new SqliteBrokerStore(file);
+    expect(await store.head()).toBe(head);
+    expect(await store.get('alert', 'A-1')).toEqual({
+      ...entry('A-1', { expiresAt: new Date('2025-02-01T00:00:00Z') }),
+      seq: alert.seq,
+    });
+    expect(await store.receipts('A-1')).toEqual([receipt]);
+    expect(await store.stations()).toEqual(stationsBefore);
+    expect(await store.append(entry('A-1'))).toEqual({ seq: alert.seq, duplicate: true });
+    const next = await store.append(entry('A-2'));
+    expect(next).toEqual({ seq: head + 1, duplicate: false });
+  });
+
+  it('stores a broadcast as ONE log row however many stations exist', async () => {
+    store = new SqliteBrokerStore(file);
+    const stations = Array.from(
+      { length: 300 },
+      (_, i) => `station/MH/D${i % 12}/PS${String(i).padStart(3, '0')}`,
+    );
+    for (const s of stations) await store.touchStation(s, { online: true, at: T0 });
+    const { seq } = await store.append(entry('BROADCAST', { targets: ['state/MH'] }));
+    expect(rows('log')).toBe(1);
+    expect(rows('log_targets')).toBe(1);
+    expect(rows('stations')).toBe(300);
+    for (const s of stations.slice(0, 20)) {
+      const [, state, district] = s.split('/');
+      const found = await store.entriesFor(
+        [s, `district/${state}/${district}`, `state/${state}`, 'national'],
+        0,
+        { limit: 10, now: T0 },
+      );
+      expect(found.map((e) => e.seq)).toEqual([seq]);
+    }
+  });
+
+  it('stores one log_targets row per distinct target key of an entry', async () => {
+    store = new SqliteBrokerStore(file);
+    await store.append(
+      entry('MULTI', { targets: ['state/MH', 'state/GA', 'national', 'state/MH'] }),
+    );
+    expect(rows('log')).toBe(1);
+    expect(rows('log_targets')).toBe(3);
+  });
+
+  it('opens the file in WAL mode', async () => {
+    store = new SqliteBrokerStore(file, { durability: 'full' });
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a second store on the same file sees the first one’s appends', async () => {
+    store = new SqliteBrokerStore(file);
+    const other = new SqliteBrokerStore(file);
+    try {
+      const { seq } = await store.append(entry('A-1'));
+      expect((await other.get('alert', 'A-1'))?.seq).toBe(seq);
+      expect((await other.append(entry('A-2'))).seq).toBe(seq + 1);
+      expect(await store.head()).toBe(seq + 1);
+    } finally {
+      await other.close();
+    }
+  });
+});
