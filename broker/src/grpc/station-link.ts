@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { TrustStore, VerifiedCertificate } from '@cctns/pki';
 import type { AgentMessage, BrokerMessage } from '@cctns/proto';
@@ -236,11 +235,22 @@ export class StationSession implements Wakeable {
 
   private async write(msg: BrokerMessage): Promise<void> {
     if (this.closed) return;
-    if (!this.call.write(msg)) {
-      await Promise.race([once(this.call, 'drain'), once(this.call, 'close')]).catch(
-        () => undefined,
-      );
-    }
+    if (!this.call.write(msg)) await this.drained();
+  }
+
+    /** Resolves when the stream can take more, or is gone; leaves no listener behind. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.call.off('drain', done);
+        this.call.off('close', done);
+        this.call.off('error', done);
+        resolve();
+      };
+      this.call.on('drain', done);
+      this.call.on('close', done);
+      this.call.on('error', done);
+    });
   }
 
   /** Closes the session (idempotent) and records the station offline. */
