@@ -74,8 +74,7 @@ export async function verifyJws(
         if (!Array.isArray(h.x5c) || h.x5c.length === 0 || h.x5c.length > 4) {
           throw new PkiError('JWS_INVALID', 'the signature carries no certificate chain (x5c)');
         }
-        const chain = h.x5c.map((b64) => Buffer.from(b64, 'base64'));
-        signer = trust.verify(chain, opts);
+        signer = trust.verifyX5c(h.x5c, opts);
         return signer.publicKey;
       },
       { algorithms: [JWS_ALG] },

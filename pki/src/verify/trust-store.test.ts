@@ -356,3 +356,42 @@ describe('TrustStore built from the root, CAs and CRLs', () => {
     );
   });
 });
+
+describe('TrustStore.verifyX5c (JWS chains, cached by their text)', () => {
+  const x5cOf = (chainPem: string) =>
+    chainPem
+      .split('-----END CERTIFICATE-----')
+      .filter((b) => b.includes('BEGIN'))
+      .map((b) => b.replace(/-----BEGIN CERTIFICATE-----|\s/g, ''));
+
+  it('gives the same identity as verify()', () => {
+    const t = store();
+    expect(t.verifyX5c(x5cOf(station.chainPem)).identityString).toBe(
+      t.verify(station.chainPem).identityString,
+    );
+  });
+
+  it('still checks revocation and dates on every call after the chain is cached', () => {
+    const live = new Set<string>();
+    const t = new TrustStore({
+      trustDomain: TD,
+      root: pki.root,
+      revocation: (_ca, serial) =>
+        live.has(serial) ? { revokedAt: new Date(), reason: 'keyCompromise' } : undefined,
+    });
+    const x5c = x5cOf(station.chainPem);
+    expect(t.verifyX5c(x5c).serial).toBe(normalizeSerial(station.serial));
+    live.add(normalizeSerial(station.serial));
+    expect(() => t.verifyX5c(x5c)).toThrow(expect.objectContaining({ code: 'CERT_REVOKED' }));
+    live.clear();
+    expect(() => t.verifyX5c(x5c, { at: new Date(Date.now() + 400 * DAY) })).toThrow(
+      expect.objectContaining({ code: 'CERT_EXPIRED' }),
+    );
+  });
+
+  it('refuses x5c entries that are not certificates', () => {
+    expect(() => store().verifyX5c(['bm90IGEgY2VydGlmaWNhdGU='])).toThrow(
+      expect.objectContaining({ code: 'CERT_INVALID' }),
+    );
+  });
+});

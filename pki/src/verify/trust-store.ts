@@ -85,6 +85,8 @@ interface ChainEntry {
   notAfter: Date;
   fingerprint: string;
   publicKey: KeyObject;
+  caNotBefore: Date;
+  caNotAfter: Date;
 }
 
 const MAX_CACHE = 50_000;
@@ -100,6 +102,7 @@ export class TrustStore {
   private readonly cas = new Map<string, CaEntry>();
   private readonly crls = new Map<CaName, ParsedCrl>();
   private readonly chains = new Map<string, ChainEntry>();
+  private readonly x5cChains = new Map<string, ChainEntry>();
   private readonly revocation: RevocationLookup | undefined;
 
   constructor(opts: {
@@ -241,6 +244,8 @@ export class TrustStore {
       notAfter: new Date(leaf.validTo),
       fingerprint: leaf.fingerprint256.replace(/:/g, '').toLowerCase(),
       publicKey: leaf.publicKey,
+      caNotBefore: new Date(ca.cert.validFrom),
+      caNotAfter: new Date(ca.cert.validTo),
     };
     if (this.chains.size >= MAX_CACHE) this.chains.clear();
     this.chains.set(key, entry);
@@ -256,22 +261,38 @@ export class TrustStore {
     chain: CertificateInput | readonly CertificateInput[],
     opts: VerifyOptions = {},
   ): VerifiedCertificate {
-    const entry = this.checkChain(toCertificates(chain));
+    return this.finish(this.checkChain(toCertificates(chain)), opts);
+  }
+
+  /**
+   * `verify` for a JWS `x5c` header (base64 DER, leaf first). The chain is looked up by its text,
+   * so after the first message of a holder no certificate is parsed again.
+   */
+  verifyX5c(x5c: readonly string[], opts: VerifyOptions = {}): VerifiedCertificate {
+    const key = x5c.join('.');
+    let entry = this.x5cChains.get(key);
+    if (!entry) {
+      entry = this.checkChain(toCertificates(x5c.map((b64) => Buffer.from(b64, 'base64'))));
+      if (this.x5cChains.size >= MAX_CACHE) this.x5cChains.clear();
+      this.x5cChains.set(key, entry);
+    }
+    return this.finish(entry, opts);
+  }
+
+  /** The checks made on every use: dates of leaf and CA, kind, usage, revocation. */
+  private finish(entry: ChainEntry, opts: VerifyOptions): VerifiedCertificate {
     const at = (opts.at ?? new Date()).getTime();
-    for (const [cert, what] of [
-      [entry.ca.cert, `issuing CA ${entry.ca.name}`],
-      [entry.leaf, 'certificate'],
+    for (const [from, to, what] of [
+      [entry.caNotBefore, entry.caNotAfter, `issuing CA ${entry.ca.name}`],
+      [entry.notBefore, entry.notAfter, 'certificate'],
     ] as const) {
-      if (at < new Date(cert.validFrom).getTime())
+      if (at < from.getTime())
         throw new PkiError(
           'CERT_NOT_YET_VALID',
-          `the ${what} is not valid until ${new Date(cert.validFrom).toISOString()}`,
+          `the ${what} is not valid until ${from.toISOString()}`,
         );
-      if (at > new Date(cert.validTo).getTime())
-        throw new PkiError(
-          'CERT_EXPIRED',
-          `the ${what} expired at ${new Date(cert.validTo).toISOString()}`,
-        );
+      if (at > to.getTime())
+        throw new PkiError('CERT_EXPIRED', `the ${what} expired at ${to.toISOString()}`);
     }
     if (opts.kinds && !opts.kinds.includes(entry.kind)) {
       throw new PkiError(
