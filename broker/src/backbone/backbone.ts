@@ -1,0 +1,58 @@
+/**
+ * The backbone between brokers. Two implementations: NATS with JetStream (distributed) and
+ * in-process (embedded mode). Both pass `backbone/conformance.ts`.
+ *
+ * The stream sequence a message gets is the same for every broker that receives it; brokers use
+ * it as their log sequence, so a station's cursor is valid on every replica of its state.
+ */
+
+/** What travels: the signed alert or receipt, exactly as its originator signed it. */
+export interface BackboneMessage {
+  /** Stream sequence, increasing in delivery order. */
+  seq: number;
+  subject: string;
+  kind: 'alert' | 'receipt';
+  /** Compact JWS. Receivers verify it; nothing else in the message is trusted. */
+  jws: string;
+}
+
+/** The outcome of a publish. */
+export interface PublishAck {
+  seq: number;
+  /** True when the same dedup id was published before (within the dedup window). */
+  duplicate: boolean;
+}
+
+/** A running durable consumer. */
+export interface BackboneConsumer {
+  stop(): Promise<void>;
+}
+
+/** Connection health, as the broker's /healthz reports it. */
+export type BackboneStatus = 'connected' | 'reconnecting' | 'closed';
+
+/** The backbone interface every broker uses. */
+export interface Backbone {
+  /**
+   * Publishes `jws` on `subject` with deduplication id `dedupId`; resolves when the message is
+   * durably stored (a JetStream PubAck), so the broker may then acknowledge its station.
+   */
+  publish(
+    subject: string,
+    kind: BackboneMessage['kind'],
+    dedupId: string,
+    jws: string,
+  ): Promise<PublishAck>;
+  /**
+   * Starts, or resumes after a restart, the durable consumer `durable` over `filter` (NATS wildcard
+   * syntax). `handler` is called one message at a time in stream order; the message is
+   * acknowledged when it resolves and delivered again (later) when it throws.
+   */
+  consume(
+    durable: string,
+    filter: string,
+    handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<BackboneConsumer>;
+  status(): BackboneStatus;
+  close(): Promise<void>;
+}

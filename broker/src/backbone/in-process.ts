@@ -1,0 +1,131 @@
+import type {
+  Backbone,
+  BackboneConsumer,
+  BackboneMessage,
+  BackboneStatus,
+  PublishAck,
+} from './backbone.js';
+import { subjectMatches } from './subjects.js';
+
+/** How long a dedup id is remembered (as JetStream's default duplicate window). */
+const DEDUP_WINDOW_MS = 2 * 60 * 1000;
+
+interface Durable {
+  filter: string;
+  /** Last stream sequence acknowledged. */
+  ackFloor: number;
+  running: boolean;
+  wake: (() => void) | undefined;
+}
+
+/**
+ * The embedded backbone: one in-memory stream shared by every broker in the process, with
+ * durable consumers that remember their acknowledged position for as long as the process lives
+ * (a stopped and restarted broker in the same process resumes where it was), and the same
+ * deduplication and ordering as JetStream.
+ */
+export class InProcessStream {
+  readonly messages: BackboneMessage[] = [];
+  private readonly dedup = new Map<string, { seq: number; at: number }>();
+  readonly durables = new Map<string, Durable>();
+
+  /** Appends a message unless its dedup id was seen within the window. */
+  append(subject: string, kind: BackboneMessage['kind'], dedupId: string, jws: string): PublishAck {
+    const now = Date.now();
+    const seen = this.dedup.get(dedupId);
+    if (seen && now - seen.at < DEDUP_WINDOW_MS) return { seq: seen.seq, duplicate: true };
+    const seq = this.messages.length + 1;
+    this.messages.push({ seq, subject, kind, jws });
+    this.dedup.set(dedupId, { seq, at: now });
+    if (this.dedup.size > 100_000)
+      for (const [k, v] of this.dedup) if (now - v.at >= DEDUP_WINDOW_MS) this.dedup.delete(k);
+    for (const d of this.durables.values()) if (subjectMatches(d.filter, subject)) d.wake?.();
+    return { seq, duplicate: false };
+  }
+
+  /** A connection to this stream (one per broker). */
+  connect(): Backbone {
+    return new InProcessBackbone(this);
+  }
+}
+
+class InProcessBackbone implements Backbone {
+  private closed = false;
+  private readonly consumers = new Set<{ stop(): Promise<void> }>();
+
+  constructor(private readonly stream: InProcessStream) {}
+
+  async publish(
+    subject: string,
+    kind: BackboneMessage['kind'],
+    dedupId: string,
+    jws: string,
+  ): Promise<PublishAck> {
+    if (this.closed) throw new Error('backbone closed');
+    return this.stream.append(subject, kind, dedupId, jws);
+  }
+
+  async consume(
+    durable: string,
+    filter: string,
+    handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<BackboneConsumer> {
+    let d = this.stream.durables.get(durable);
+    if (!d) {
+      d = { filter, ackFloor: 0, running: false, wake: undefined };
+      this.stream.durables.set(durable, d);
+    }
+    if (d.running) throw new Error(`durable consumer ${durable} is already running`);
+    const state = d;
+    state.running = true;
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        // Sequence n sits at index n-1; everything up to the floor is acknowledged or not ours.
+        let next: BackboneMessage | undefined;
+        let i = state.ackFloor;
+        for (; i < this.stream.messages.length; i++) {
+          const m = this.stream.messages[i]!;
+          if (subjectMatches(state.filter, m.subject)) {
+            next = m;
+            break;
+          }
+        }
+        if (!next) {
+          state.ackFloor = i;
+          // No await between the scan and here: an append cannot slip in unseen.
+          await new Promise<void>((r) => (state.wake = r));
+          state.wake = undefined;
+          continue;
+        }
+        try {
+          await handler(next);
+          state.ackFloor = next.seq;
+        } catch {
+          // Not acknowledged: delivered again after a pause, as JetStream would after ack_wait.
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();
+    const consumer = {
+      stop: async () => {
+        stopped = true;
+        state.wake?.();
+        await loop;
+        state.running = false;
+        this.consumers.delete(consumer);
+      },
+    };
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  status(): BackboneStatus {
+    return this.closed ? 'closed' : 'connected';
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of [...this.consumers]) await c.stop();
+  }
+}
