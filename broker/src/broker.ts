@@ -10,6 +10,10 @@ import {
 } from '@cctns/proto';
 import { pino, type Logger } from 'pino';
 import { Intake } from './alerts/intake.js';
+import { DEFAULT_POLICY, loadPolicy } from './alerts/policy.js';
+import type { Backbone } from './backbone/backbone.js';
+import { Federation } from './backbone/federation.js';
+import { InProcessStream } from './backbone/in-process.js';
 import type { BrokerConfig } from './config/config.js';
 import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
 import { StationSession, type LinkDeps } from './grpc/station-link.js';
@@ -31,6 +35,8 @@ export interface BrokerAddresses {
 export interface BrokerOptions {
   logger?: Logger;
   clock?: () => Date;
+  /** The backbone shared with other brokers (in-process stream or NATS); default: a private one. */
+  backbone?: Backbone;
 }
 
 const CRL_RELOAD_MS = 30_000;
@@ -53,6 +59,11 @@ function createMetrics(): Metrics {
   m.counter('cctns_deliveries_total', 'Log entries pushed down station links, by kind');
   m.counter('cctns_refusals_total', 'Refused links and messages, by reason');
   m.counter('cctns_enrollments_total', 'Certificates issued over the network');
+  m.counter('cctns_alerts_applied_total', "Alerts from the backbone added to this broker's log");
+  m.counter(
+    'cctns_backbone_refusals_total',
+    'Backbone messages refused (signature, scope, subject), by reason',
+  );
   return m;
 }
 
@@ -77,6 +88,10 @@ export class Broker {
       logger: Logger;
       sessions: Set<StationSession>;
       timers: NodeJS.Timeout[];
+      federation: Federation;
+      backbone: Backbone;
+      /** Whether stopping the broker closes the backbone (it made it) or leaves it to its owner. */
+      ownsBackbone: boolean;
     },
   ) {
     this.metrics = parts.metrics;
@@ -134,11 +149,30 @@ export class Broker {
       timers.push(setInterval(reload, CRL_RELOAD_MS).unref());
     }
 
+    const policy = config.policy ? loadPolicy(config.policy) : DEFAULT_POLICY;
     const hub = new Hub();
-    const intake = new Intake({
+    // Without a shared backbone a broker stands alone on a private in-process stream that
+    // continues after its log's head.
+    const backbone = opts.backbone ?? new InProcessStream(await store.head()).connect();
+    const home = state;
+    const federation = new Federation({
+      backbone,
       store,
       trust,
       hub,
+      metrics,
+      logger,
+      clock,
+      policy,
+      home,
+    });
+    await federation.start(`broker-${home}-${config.replica}`);
+    const intake = new Intake({
+      backbone,
+      federation,
+      policy,
+      store,
+      trust,
       metrics,
       logger,
       clock,
@@ -208,6 +242,7 @@ export class Broker {
       const ops = await startOpsServer(config.httpListen, metrics, () => ({
         identity: config.identity,
         connectedStations: sessions.size,
+        backbone: backbone.status(),
       }));
       http = ops.server;
       httpAddress = ops.address;
@@ -216,7 +251,20 @@ export class Broker {
     const broker = new Broker(
       config,
       { grpc: grpcAddress, enroll: enrollAddress, http: httpAddress },
-      { grpc, enroll, http, pki, store, metrics, logger, sessions, timers },
+      {
+        grpc,
+        enroll,
+        http,
+        pki,
+        store,
+        metrics,
+        logger,
+        sessions,
+        timers,
+        federation,
+        backbone,
+        ownsBackbone: !opts.backbone,
+      },
     );
     logger.info(
       { grpc: grpcAddress, enroll: enrollAddress, http: httpAddress },
@@ -251,6 +299,8 @@ export class Broker {
     await new Promise<void>((resolve) =>
       this.parts.http ? this.parts.http.close(() => resolve()) : resolve(),
     );
+    await this.parts.federation.stop();
+    if (this.parts.ownsBackbone) await this.parts.backbone.close();
     await this.parts.store.close();
     this.parts.pki?.close();
     this.parts.logger.info('broker stopped');

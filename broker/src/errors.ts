@@ -72,6 +72,11 @@ export const BROKER_ERRORS = {
     exit: 4,
     doc: 'too many messages from this identity; slow down and resend',
   },
+  SUBJECT_INVALID: {
+    grpc: status.INVALID_ARGUMENT,
+    exit: 3,
+    doc: 'a backbone message on a subject outside the scheme, or on one its content does not belong to',
+  },
   PROTOCOL: {
     grpc: status.FAILED_PRECONDITION,
     exit: 3,

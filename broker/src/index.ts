@@ -16,7 +16,32 @@ export {
   targetsOf,
   type TargetKey,
 } from './alerts/targets.js';
-export { checkScope } from './alerts/policy.js';
+export {
+  checkScope,
+  DEFAULT_POLICY,
+  loadPolicy,
+  parsePolicy,
+  SENDER_KINDS,
+  type Reach,
+  type ScopePolicy,
+  type SenderRule,
+} from './alerts/policy.js';
+export type {
+  Backbone,
+  BackboneConsumer,
+  BackboneMessage,
+  BackboneStatus,
+  PublishAck,
+} from './backbone/backbone.js';
+export { InProcessStream } from './backbone/in-process.js';
+export { Federation } from './backbone/federation.js';
+export {
+  alertSubjects,
+  consumerFilter,
+  kindOfSubject,
+  receiptSubject,
+  SUBJECT_ROOT,
+} from './backbone/subjects.js';
 export { CONTENT_LIMITS, expiryOf, validateAlert, validateReceipt } from './alerts/validate.js';
 export { Hub, type Wakeable } from './link/hub.js';
 export { Metrics } from './ops/metrics.js';

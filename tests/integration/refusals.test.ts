@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
-import type { Broker } from '@cctns/broker';
+import { DEFAULT_POLICY, type Broker } from '@cctns/broker';
 import { JwsSigner, loadPrivateKey, Pki, signAlert, signReceipt, type IssuingCa } from '@cctns/pki';
 import { Alert, ReceiptKind, type Severity } from '@cctns/proto';
 import { composeAlert } from '@cctns/station-agent';
@@ -54,7 +54,20 @@ beforeAll(async () => {
   const made = await makePki(dir, ['MH', 'KA', 'CENTRAL']);
   pki = made.pki;
   mh = made.cas.get('MH')!;
-  broker = await startBroker(dir, pki, 'MH', { limits: { ratePerSecond: 5, burst: 40 } });
+  // A state policy that keeps stations' broadcasts inside their own state (the default allows
+  // inter-state ones): the file is read at start-up and enforced on every alert.
+  const policy = join(dir, 'policy.json');
+  writeFileSync(
+    policy,
+    JSON.stringify({
+      ...DEFAULT_POLICY,
+      rules: {
+        ...DEFAULT_POLICY.rules,
+        station: { stations: 'any', districts: 'own-state', states: 'own-state', national: false },
+      },
+    }),
+  );
+  broker = await startBroker(dir, pki, 'MH', { limits: { ratePerSecond: 5, burst: 40 }, policy });
   await provision(pki, mh, A, holder(A));
   await provision(pki, mh, B, holder(B));
   signerA = signerOf(A);

@@ -6,19 +6,23 @@ import {
   type TrustStore,
   type VerifiedCertificate,
 } from '@cctns/pki';
-import { MsgType, ReceiptKind, type Alert } from '@cctns/proto';
+import { ReceiptKind } from '@cctns/proto';
 import type { Logger } from 'pino';
+import type { Backbone, PublishAck } from '../backbone/backbone.js';
+import { inheritedTargets, type Federation } from '../backbone/federation.js';
+import { alertSubjects, receiptSubject } from '../backbone/subjects.js';
 import { BrokerError } from '../errors.js';
-import type { Hub } from '../link/hub.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { BrokerStore, LogEntry, ReceiptRecord } from '../store/store.js';
-import { checkScope } from './policy.js';
-import { listenKeys, targetsOf, type TargetKey } from './targets.js';
+import type { BrokerStore } from '../store/store.js';
+import { MsgType } from '@cctns/proto';
+import { checkScope, type ScopePolicy } from './policy.js';
+import { listenKeys, targetsOf } from './targets.js';
 import { expiryOf, validateAlert, validateReceipt } from './validate.js';
 
-/** What an accepted message became in the log. */
+/** What an accepted message became. */
 export interface Accepted {
   id: string;
+  /** Stream sequence of the message (its log sequence at every broker that has it). */
   seq: number;
   duplicate: boolean;
 }
@@ -27,14 +31,16 @@ export interface Accepted {
 export interface IntakeDeps {
   store: BrokerStore;
   trust: TrustStore;
-  hub: Hub;
+  backbone: Backbone;
+  federation: Federation;
   metrics: Metrics;
   logger: Logger;
   clock: () => Date;
+  policy: ScopePolicy;
   maxMessageBytes: number;
 }
 
-const RECEIPT_KINDS: Record<number, ReceiptRecord['kind']> = {
+const RECEIPT_KINDS: Record<number, string> = {
   [ReceiptKind.RECEIPT_KIND_DELIVERED]: 'delivered',
   [ReceiptKind.RECEIPT_KIND_READ]: 'read',
   [ReceiptKind.RECEIPT_KIND_ACKNOWLEDGED]: 'acknowledged',
@@ -55,8 +61,9 @@ function signatureRefusal(err: unknown): BrokerError {
 
 /**
  * Accepts alerts and receipts from a connected identity: size, end-to-end signature, signer =
- * connected identity, content, scope policy, references; then stores idempotently and wakes the
- * links that should see it. Every refusal is a BrokerError with a stable reason.
+ * connected identity, content, scope policy, references. Then publishes on the backbone (one
+ * subject per scope, deduplicated by id) and answers once the backbone holds it durably and this
+ * broker has applied its own copy, so the sender can rely on it.
  */
 export class Intake {
   constructor(private readonly deps: IntakeDeps) {}
@@ -79,22 +86,22 @@ export class Intake {
     }
   }
 
-  /** Targets an Update or Cancel inherits from the alerts it references (same sender only). */
-  private async referencedTargets(alert: Alert): Promise<TargetKey[]> {
-    if (alert.msgType !== MsgType.MSG_TYPE_UPDATE && alert.msgType !== MsgType.MSG_TYPE_CANCEL)
-      return [];
-    const out: TargetKey[] = [];
-    for (const ref of alert.references) {
-      const earlier = await this.deps.store.get('alert', ref);
-      if (!earlier || earlier.sender !== alert.sender) {
-        throw new BrokerError(
-          'REFERENCE_UNKNOWN',
-          `referenced alert ${JSON.stringify(ref.slice(0, 128))} is unknown here or was sent by someone else`,
-        );
-      }
-      out.push(...earlier.targets);
-    }
-    return out;
+  /** Publishes on every subject and waits for this broker's own copies to be applied. */
+  private async publish(
+    subjects: string[],
+    kind: 'alert' | 'receipt',
+    id: string,
+    jws: string,
+  ): Promise<{ seq: number; duplicate: boolean }> {
+    const acks: Array<PublishAck & { subject: string }> = [];
+    for (const subject of subjects)
+      acks.push({
+        subject,
+        ...(await this.deps.backbone.publish(subject, kind, `${kind}:${id}@${subject}`, jws)),
+      });
+    for (const a of acks)
+      if (this.deps.federation.consumes(a.subject)) await this.deps.federation.waitApplied(a.seq);
+    return { seq: Math.min(...acks.map((a) => a.seq)), duplicate: acks.every((a) => a.duplicate) };
   }
 
   /** Accepts a signed alert from `peer`. */
@@ -111,7 +118,7 @@ export class Intake {
     this.sameSigner(peer, signer);
     validateAlert(alert, now);
     const own = targetsOf(alert.to);
-    checkScope(signer.identity, own);
+    checkScope(signer.identity, own, this.deps.policy);
     const expiresAt = expiryOf(alert);
     if (expiresAt && expiresAt <= now)
       throw new BrokerError('EXPIRED', `the alert expired at ${expiresAt.toISOString()}`);
@@ -121,25 +128,33 @@ export class Intake {
         throw new BrokerError('FIELD_INVALID', 'this identifier is already used by another sender');
       return { id: alert.identifier, seq: existing.seq, duplicate: true };
     }
-    const targets = [...new Set([...own, ...(await this.referencedTargets(alert))])].sort();
+    if (alert.msgType === MsgType.MSG_TYPE_UPDATE || alert.msgType === MsgType.MSG_TYPE_CANCEL) {
+      for (const ref of alert.references) {
+        const earlier = await this.deps.store.get('alert', ref);
+        if (!earlier || earlier.sender !== alert.sender) {
+          throw new BrokerError(
+            'REFERENCE_UNKNOWN',
+            `referenced alert ${JSON.stringify(ref.slice(0, 128))} is unknown here or was sent by someone else`,
+          );
+        }
+      }
+    }
+    const targets = [
+      ...new Set([...own, ...(await inheritedTargets(this.deps.store, alert))]),
+    ].sort();
     if (targets.length === 0)
       throw new BrokerError(
         'FIELD_INVALID',
         'the alert addresses nobody (to: stations, districts, states or national)',
       );
-    const result = await this.deps.store.append({
-      kind: 'alert',
-      id: alert.identifier,
-      sender: alert.sender,
-      targets,
-      expiresAt,
-      createdAt: now,
-      ref: alert.references[0] ?? null,
+    const result = await this.publish(
+      alertSubjects(targets, alert.sender),
+      'alert',
+      alert.identifier,
       jws,
-    });
+    );
     if (!result.duplicate) {
       this.deps.metrics.inc('cctns_alerts_in_total');
-      this.deps.hub.publish(targets);
       this.deps.logger.info(
         { alert: alert.identifier, sender: alert.sender, seq: result.seq, targets: targets.length },
         'alert accepted',
@@ -148,7 +163,7 @@ export class Intake {
     return { id: alert.identifier, ...result };
   }
 
-  /** Accepts a signed receipt from `peer` and routes it back to the alert's originator. */
+  /** Accepts a signed receipt from `peer` and sends it back towards the alert's originator. */
   async acceptReceipt(peer: VerifiedCertificate, jws: string): Promise<Accepted> {
     this.checkSize(jws);
     const now = this.deps.clock();
@@ -161,37 +176,26 @@ export class Intake {
     const { receipt, signer } = opened;
     this.sameSigner(peer, signer);
     validateReceipt(receipt, now);
-    const alert: LogEntry | undefined = await this.deps.store.get('alert', receipt.alertId);
+    const alert = await this.deps.store.get('alert', receipt.alertId);
     if (!alert)
       throw new BrokerError(
         'ALERT_UNKNOWN',
         `no alert ${JSON.stringify(receipt.alertId.slice(0, 128))} here`,
       );
-    const mine = listenKeys(parseIdentity(receipt.station));
-    if (!mine.some((k) => alert.targets.includes(k)))
+    if (!listenKeys(parseIdentity(receipt.station)).some((k) => alert.targets.includes(k))) {
       throw new BrokerError(
         'NOT_RECIPIENT',
         `${receipt.station} was not addressed by alert ${alert.id}`,
       );
-    const kind = RECEIPT_KINDS[receipt.kind]!;
-    const targets = [alert.sender];
-    const result = await this.deps.store.appendReceipt(
-      {
-        kind: 'receipt',
-        id: `${alert.id}/${receipt.station}/${kind}`,
-        sender: receipt.station,
-        targets,
-        expiresAt: null,
-        createdAt: now,
-        ref: alert.id,
-        jws,
-      },
-      { alertId: alert.id, station: receipt.station, kind, at: receipt.at!, note: receipt.note },
-    );
-    if (!result.duplicate) {
-      this.deps.metrics.inc('cctns_receipts_in_total', { kind });
-      this.deps.hub.publish(targets);
     }
+    const kind = RECEIPT_KINDS[receipt.kind]!;
+    const result = await this.publish(
+      [receiptSubject(alert.sender)],
+      'receipt',
+      `${alert.id}/${receipt.station}/${kind}`,
+      jws,
+    );
+    if (!result.duplicate) this.deps.metrics.inc('cctns_receipts_in_total', { kind });
     return { id: alert.id, ...result };
   }
 }

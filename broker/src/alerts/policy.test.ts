@@ -1,140 +1,103 @@
 import { parseIdentity } from '@cctns/pki';
 import { describe, expect, it } from 'vitest';
 import { BrokerError } from '../errors.js';
-import { checkScope } from './policy.js';
+import { checkScope, DEFAULT_POLICY, parsePolicy, type ScopePolicy } from './policy.js';
 
-const allowed = (sender: string, ...targets: string[]) =>
-  expect(() => checkScope(parseIdentity(sender), targets)).not.toThrow();
+const ok = (sender: string, targets: string[], policy?: ScopePolicy) => () =>
+  checkScope(parseIdentity(sender), targets, policy);
+const forbidden = (sender: string, targets: string[], policy?: ScopePolicy) =>
+  expect(ok(sender, targets, policy)).toThrow(expect.objectContaining({ code: 'SCOPE_FORBIDDEN' }));
 
-function forbidden(sender: string, ...targets: string[]): BrokerError {
-  try {
-    checkScope(parseIdentity(sender), targets);
-  } catch (err) {
-    expect(err).toBeInstanceOf(BrokerError);
-    expect((err as BrokerError).code).toBe('SCOPE_FORBIDDEN');
-    return err as BrokerError;
-  }
-  throw new Error(`expected ${sender} to be refused ${targets.join(', ')}`);
-}
-
-describe('checkScope: a station', () => {
-  const PS = 'station/MH/PUNE/PS042';
-
-  it('may address a station of its own district', () => {
-    allowed(PS, 'station/MH/PUNE/PS001');
-  });
-
-  it('may address a station of another state', () => {
-    allowed(PS, 'station/KA/BENGALURU/PS101', 'station/TN/CHENNAI/PS7');
-  });
-
-  it('may address any district of its own state', () => {
-    allowed(PS, 'district/MH/PUNE', 'district/MH/NAGPUR');
-  });
-
-  it('may address the whole of its own state', () => {
-    allowed(PS, 'state/MH');
-  });
-
-  it('may not address another state', () => {
-    const err = forbidden(PS, 'state/KA');
-    expect(err.message).toBe('station/MH/PUNE/PS042 may not address state/KA');
-  });
-
-  it('may not address a district of another state', () => {
-    forbidden(PS, 'district/KA/BENGALURU');
-  });
-
-  it('may not address the whole nation', () => {
-    forbidden(PS, 'national');
-  });
-
-  it('is refused when one target of many is out of scope', () => {
-    const err = forbidden(PS, 'station/MH/PUNE/PS001', 'state/MH', 'district/GA/NORTH-GOA');
-    expect(err.message).toContain('district/GA/NORTH-GOA');
-  });
-
-  it('may not use a prefix lookalike of its own state code', () => {
-    forbidden(PS, 'state/MHX');
-    forbidden(PS, 'district/MHX/PUNE');
-  });
+const ownStateOnly = parsePolicy({
+  version: 1,
+  rules: {
+    ...DEFAULT_POLICY.rules,
+    station: { stations: 'any', districts: 'own-state', states: 'own-state', national: false },
+    'hq-state': {
+      stations: 'own-state',
+      districts: 'own-state',
+      states: 'own-state',
+      national: false,
+    },
+  },
 });
 
-describe('checkScope: a state HQ operator (hq/MH/x)', () => {
-  const HQ = 'hq/MH/duty1';
-
-  it('may address its own state', () => {
-    allowed(HQ, 'state/MH');
+describe('default scope policy, one test per rule', () => {
+  const S = 'station/MH/PUNE/PS001';
+  it('a station may address any station, in any state', () =>
+    expect(ok(S, ['station/KA/BENGALURU/PS009', 'station/MH/PUNE/PS002'])).not.toThrow());
+  it('a station may address districts of any state (inter-state alerts)', () =>
+    expect(ok(S, ['district/KA/BENGALURU', 'district/MH/PUNE'])).not.toThrow());
+  it('a station may address whole states, its own or others', () =>
+    expect(ok(S, ['state/MH', 'state/KA', 'state/GJ'])).not.toThrow());
+  it('a station may not broadcast nationally', () => forbidden(S, ['national']));
+  it('state HQ may address any scope but national', () => {
+    expect(
+      ok('hq/MH/duty1', ['state/MH', 'state/KA', 'district/DL/SOUTH', 'station/TN/CHENNAI/PS1']),
+    ).not.toThrow();
+    forbidden('hq/MH/duty1', ['national']);
   });
-
-  it('may address districts of its own state', () => {
-    allowed(HQ, 'district/MH/PUNE');
+  it('national HQ may broadcast nationally', () =>
+    expect(ok('hq/national/duty1', ['national', 'state/MH'])).not.toThrow());
+  it('an agency may address stations only', () => {
+    expect(ok('agency/CBI/DELHI-HQ', ['station/MH/PUNE/PS001'])).not.toThrow();
+    forbidden('agency/CBI/DELHI-HQ', ['state/MH']);
+    forbidden('agency/CBI/DELHI-HQ', ['district/MH/PUNE']);
+    forbidden('agency/NIA/HQ', ['national']);
   });
-
-  it('may address stations anywhere', () => {
-    allowed(HQ, 'station/MH/PUNE/PS1', 'station/KA/BENGALURU/PS101');
-  });
-
-  it('may not address another state (KA)', () => {
-    forbidden(HQ, 'state/KA');
-  });
-
-  it('may not address a district of another state', () => {
-    forbidden(HQ, 'district/KA/BENGALURU');
-  });
-
-  it('may not address the whole nation', () => {
-    forbidden(HQ, 'national');
-  });
+  it('a broker may address nothing', () => forbidden('broker/MH', ['station/MH/PUNE/PS001']));
+  it('names the forbidden target', () =>
+    expect(ok(S, ['national'])).toThrow(/station\/MH\/PUNE\/PS001 may not address national/));
 });
 
-describe('checkScope: a national HQ operator (hq/national/x)', () => {
-  const NHQ = 'hq/national/duty1';
-
-  it('may address the whole nation', () => {
-    allowed(NHQ, 'national');
-  });
-
-  it('may address any state and any district', () => {
-    allowed(NHQ, 'state/MH', 'state/KA', 'state/AN', 'district/TN/CHENNAI');
-  });
-
-  it('may address stations anywhere', () => {
-    allowed(NHQ, 'station/KA/BENGALURU/PS101');
-  });
+describe('a policy file restricting stations to their own state', () => {
+  it('lets a station address its own state and districts', () =>
+    expect(
+      ok('station/MH/PUNE/PS001', ['state/MH', 'district/MH/NAGPUR'], ownStateOnly),
+    ).not.toThrow());
+  it('refuses another state', () => forbidden('station/MH/PUNE/PS001', ['state/KA'], ownStateOnly));
+  it("refuses another state's district", () =>
+    forbidden('station/MH/PUNE/PS001', ['district/KA/BENGALURU'], ownStateOnly));
+  it('still allows stations anywhere when the rule says any', () =>
+    expect(ok('station/MH/PUNE/PS001', ['station/KA/BENGALURU/PS1'], ownStateOnly)).not.toThrow());
+  it("restricts state HQ's station reach to its own state", () =>
+    forbidden('hq/MH/duty1', ['station/KA/BENGALURU/PS1'], ownStateOnly));
 });
 
-describe('checkScope: an agency', () => {
-  const AG = 'agency/CBI/DELHI-HQ';
-
-  it('may address stations directly', () => {
-    allowed(AG, 'station/MH/PUNE/PS1', 'station/DL/NEW-DELHI/PS9');
-  });
-
-  it('may not address a district', () => {
-    forbidden(AG, 'district/MH/PUNE');
-  });
-
-  it('may not address a state', () => {
-    forbidden(AG, 'state/DL');
-  });
-
-  it('may not address the whole nation', () => {
-    forbidden(AG, 'national');
-  });
-});
-
-describe('checkScope: a broker', () => {
+describe('parsePolicy', () => {
   it.each([
-    ['a station', 'station/MH/PUNE/PS1'],
-    ['a district of its own state', 'district/MH/PUNE'],
-    ['its own state', 'state/MH'],
-    ['the whole nation', 'national'],
-  ])('may not address %s', (_case, target) => {
-    forbidden('broker/MH', target);
+    [null, ''],
+    [{ version: 2, rules: {} }, 'version'],
+    [{ version: 1 }, 'rules'],
+    [{ version: 1, rules: { ...DEFAULT_POLICY.rules, robot: {} } }, 'rules.robot'],
+    [{ version: 1, rules: { ...DEFAULT_POLICY.rules, station: undefined } }, 'rules.station'],
+    [
+      {
+        version: 1,
+        rules: {
+          ...DEFAULT_POLICY.rules,
+          station: { ...DEFAULT_POLICY.rules.station, states: 'everywhere' },
+        },
+      },
+      'rules.station.states',
+    ],
+    [
+      {
+        version: 1,
+        rules: {
+          ...DEFAULT_POLICY.rules,
+          agency: { ...DEFAULT_POLICY.rules.agency, national: 'yes' },
+        },
+      },
+      'rules.agency.national',
+    ],
+  ])('refuses %j naming %s', (doc, field) => {
+    expect(() => parsePolicy(doc, 'test.json')).toThrow(BrokerError);
+    expect(() => parsePolicy(doc, 'test.json')).toThrow(
+      new RegExp(`test.json: ${field.replace(/\./g, '\\.')}`),
+    );
   });
 
-  it('the national broker may not address the nation either', () => {
-    forbidden('broker/national', 'national');
-  });
+  it('accepts the default policy as a document', () =>
+    expect(parsePolicy(JSON.parse(JSON.stringify(DEFAULT_POLICY)))).toEqual(DEFAULT_POLICY));
 });

@@ -1,22 +1,128 @@
+import { readFileSync } from 'node:fs';
 import { formatIdentity, stateOfIdentity, type Identity } from '@cctns/pki';
 import { BrokerError } from '../errors.js';
 import type { TargetKey } from './targets.js';
 
+/** How far a kind of sender may reach with one kind of target. */
+export type Reach = 'any' | 'own-state' | 'none';
+
+/** What one kind of sender may address. */
+export interface SenderRule {
+  stations: Reach;
+  districts: Reach;
+  states: Reach;
+  national: boolean;
+}
+
+/** The kinds of sender a policy has a rule for (brokers originate nothing). */
+export const SENDER_KINDS = ['station', 'hq-state', 'hq-national', 'agency'] as const;
+
+/** Who may address what: data, read once at start-up (`policy` in the broker config). */
+export interface ScopePolicy {
+  version: 1;
+  rules: Record<(typeof SENDER_KINDS)[number], SenderRule>;
+}
+
 /**
- * Who may address what. Stations: any station directly, districts and the whole of their own
- * state. State HQ: anything within its state, and stations anywhere. National HQ: anything,
- * including national broadcasts. Agencies: stations directly. Brokers originate nothing.
+ * The default: stations may alert any station, district or state (inter-state alerts) but not
+ * the whole country; state HQ likewise; national HQ may also broadcast nationally; agencies may
+ * address stations only.
  */
-export function checkScope(sender: Identity, targets: readonly TargetKey[]): void {
-  const own = stateOfIdentity(sender);
-  for (const t of targets) {
-    if (t.startsWith('station/')) {
-      if (sender.kind !== 'broker') continue;
-    } else if (sender.kind === 'hq' && sender.state === 'national') {
-      continue;
-    } else if ((sender.kind === 'station' || sender.kind === 'hq') && own) {
-      if (t === `state/${own}` || t.startsWith(`district/${own}/`)) continue;
+export const DEFAULT_POLICY: ScopePolicy = Object.freeze({
+  version: 1,
+  rules: {
+    station: { stations: 'any', districts: 'any', states: 'any', national: false },
+    'hq-state': { stations: 'any', districts: 'any', states: 'any', national: false },
+    'hq-national': { stations: 'any', districts: 'any', states: 'any', national: true },
+    agency: { stations: 'any', districts: 'none', states: 'none', national: false },
+  },
+}) as ScopePolicy;
+
+const REACH = new Set(['any', 'own-state', 'none']);
+
+/** Validates a policy document, naming the bad field. */
+export function parsePolicy(doc: unknown, source = 'policy'): ScopePolicy {
+  const bad = (field: string, why: string) =>
+    new BrokerError('CONFIG_INVALID', `${source}: ${field} ${why}`);
+  if (!doc || typeof doc !== 'object') throw bad('', 'must be a JSON object');
+  const d = doc as { version?: unknown; rules?: Record<string, unknown> };
+  if (d.version !== 1) throw bad('version', 'must be 1');
+  if (!d.rules || typeof d.rules !== 'object') throw bad('rules', 'must be an object');
+  for (const k of Object.keys(d.rules))
+    if (!(SENDER_KINDS as readonly string[]).includes(k))
+      throw bad(`rules.${k}`, `is not a sender kind (${SENDER_KINDS.join(', ')})`);
+  const rules = {} as ScopePolicy['rules'];
+  for (const kind of SENDER_KINDS) {
+    const r = d.rules[kind] as Partial<SenderRule> | undefined;
+    if (!r || typeof r !== 'object') throw bad(`rules.${kind}`, 'is missing');
+    for (const f of ['stations', 'districts', 'states'] as const) {
+      if (!REACH.has(String(r[f])))
+        throw bad(`rules.${kind}.${f}`, "must be 'any', 'own-state' or 'none'");
     }
-    throw new BrokerError('SCOPE_FORBIDDEN', `${formatIdentity(sender)} may not address ${t}`);
+    if (typeof r.national !== 'boolean')
+      throw bad(`rules.${kind}.national`, 'must be true or false');
+    rules[kind] = {
+      stations: r.stations!,
+      districts: r.districts!,
+      states: r.states!,
+      national: r.national,
+    };
+  }
+  return Object.freeze({ version: 1, rules }) as ScopePolicy;
+}
+
+/** Reads a policy file. */
+export function loadPolicy(file: string): ScopePolicy {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new BrokerError(
+      'CONFIG_INVALID',
+      `cannot read policy ${file}: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return parsePolicy(doc, file);
+}
+
+function ruleFor(sender: Identity, policy: ScopePolicy): SenderRule | undefined {
+  switch (sender.kind) {
+    case 'station':
+      return policy.rules.station;
+    case 'hq':
+      return sender.state === 'national' ? policy.rules['hq-national'] : policy.rules['hq-state'];
+    case 'agency':
+      return policy.rules.agency;
+    case 'broker':
+      return undefined;
+  }
+}
+
+/** Throws SCOPE_FORBIDDEN when `sender` may not address one of `targets` under `policy`. */
+export function checkScope(
+  sender: Identity,
+  targets: readonly TargetKey[],
+  policy: ScopePolicy = DEFAULT_POLICY,
+): void {
+  const rule = ruleFor(sender, policy);
+  const own = stateOfIdentity(sender);
+  const reach = (r: Reach, state: string) =>
+    r === 'any' || (r === 'own-state' && own !== undefined && state === own);
+  for (const t of targets) {
+    const [kind, state = ''] = t.split('/');
+    const ok =
+      rule !== undefined &&
+      (t === 'national'
+        ? rule.national
+        : kind === 'station'
+          ? reach(rule.stations, state)
+          : kind === 'district'
+            ? reach(rule.districts, state)
+            : kind === 'state'
+              ? reach(rule.states, state)
+              : false);
+    if (!ok)
+      throw new BrokerError('SCOPE_FORBIDDEN', `${formatIdentity(sender)} may not address ${t}`);
   }
 }

@@ -12,8 +12,8 @@ const DEDUP_WINDOW_MS = 2 * 60 * 1000;
 
 interface Durable {
   filter: string;
-  /** Last stream sequence acknowledged. */
-  ackFloor: number;
+  /** Index of the next message to look at: everything before is acknowledged or not ours. */
+  position: number;
   running: boolean;
   wake: (() => void) | undefined;
 }
@@ -26,6 +26,12 @@ interface Durable {
  */
 export class InProcessStream {
   readonly messages: BackboneMessage[] = [];
+  /**
+   * Sequences continue after `startAfter`, so that brokers whose logs already hold entries from
+   * an earlier run of the embedded network keep a log that only grows.
+   */
+  constructor(private readonly startAfter = 0) {}
+
   private readonly dedup = new Map<string, { seq: number; at: number }>();
   readonly durables = new Map<string, Durable>();
 
@@ -34,7 +40,7 @@ export class InProcessStream {
     const now = Date.now();
     const seen = this.dedup.get(dedupId);
     if (seen && now - seen.at < DEDUP_WINDOW_MS) return { seq: seen.seq, duplicate: true };
-    const seq = this.messages.length + 1;
+    const seq = this.startAfter + this.messages.length + 1;
     this.messages.push({ seq, subject, kind, jws });
     this.dedup.set(dedupId, { seq, at: now });
     if (this.dedup.size > 100_000)
@@ -72,7 +78,7 @@ class InProcessBackbone implements Backbone {
   ): Promise<BackboneConsumer> {
     let d = this.stream.durables.get(durable);
     if (!d) {
-      d = { filter, ackFloor: 0, running: false, wake: undefined };
+      d = { filter, position: 0, running: false, wake: undefined };
       this.stream.durables.set(durable, d);
     }
     if (d.running) throw new Error(`durable consumer ${durable} is already running`);
@@ -81,9 +87,8 @@ class InProcessBackbone implements Backbone {
     let stopped = false;
     const loop = (async () => {
       while (!stopped) {
-        // Sequence n sits at index n-1; everything up to the floor is acknowledged or not ours.
         let next: BackboneMessage | undefined;
-        let i = state.ackFloor;
+        let i = state.position;
         for (; i < this.stream.messages.length; i++) {
           const m = this.stream.messages[i]!;
           if (subjectMatches(state.filter, m.subject)) {
@@ -92,7 +97,7 @@ class InProcessBackbone implements Backbone {
           }
         }
         if (!next) {
-          state.ackFloor = i;
+          state.position = i;
           // No await between the scan and here: an append cannot slip in unseen.
           await new Promise<void>((r) => (state.wake = r));
           state.wake = undefined;
@@ -100,7 +105,7 @@ class InProcessBackbone implements Backbone {
         }
         try {
           await handler(next);
-          state.ackFloor = next.seq;
+          state.position = i + 1;
         } catch {
           // Not acknowledged: delivered again after a pause, as JetStream would after ack_wait.
           await new Promise((r) => setTimeout(r, 200));

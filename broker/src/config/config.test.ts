@@ -59,6 +59,8 @@ describe('brokerConfig', () => {
       caPassphrase: null,
       store: `sqlite:${join(dir, 'broker.db')}`,
       durability: 'normal',
+      policy: null,
+      replica: '1',
       limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
     });
     expect(c.limits).toEqual(BROKER_DEFAULTS.limits);

@@ -32,6 +32,10 @@ export interface BrokerConfig {
   /** `sqlite:<path>`. */
   store: string;
   durability: 'normal' | 'full';
+  /** Scope policy file (JSON), or null for the built-in default. */
+  policy: string | null;
+  /** Name of this replica among the brokers of its state: its durable consumer is named after it. */
+  replica: string;
   limits: {
     /** Largest signed message accepted, bytes. */
     maxMessageBytes: number;
@@ -48,6 +52,8 @@ export const BROKER_DEFAULTS = {
   enrollListen: null,
   httpListen: '127.0.0.1:9464',
   pkiDir: null,
+  policy: null,
+  replica: '1',
   store: 'sqlite:broker.db',
   durability: 'normal',
   limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
@@ -112,6 +118,10 @@ export function brokerConfig(
   if (!store.startsWith('sqlite:'))
     throw bad('store', 'must be sqlite:<path> (MongoDB support arrives with its own issue)');
   const durability = pick('durability', 'CCTNS_BROKER_DURABILITY') ?? BROKER_DEFAULTS.durability;
+  const policy = pick('policy', 'CCTNS_BROKER_POLICY') ?? BROKER_DEFAULTS.policy;
+  const replica = String(pick('replica', 'CCTNS_BROKER_REPLICA') ?? BROKER_DEFAULTS.replica);
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(replica))
+    throw bad('replica', 'must be 1-32 letters, digits, _ or -');
   if (durability !== 'normal' && durability !== 'full')
     throw bad('durability', "must be 'normal' or 'full'");
   const state = id.state === 'national' ? 'CENTRAL' : id.state;
@@ -135,6 +145,9 @@ export function brokerConfig(
     caPassphrase: env[`CCTNS_CA_PASSPHRASE_${state}`] ?? env['CCTNS_CA_PASSPHRASE'] ?? null,
     store: `sqlite:${path(store.slice('sqlite:'.length))}`,
     durability,
+    policy: policy === null || policy === '' ? null : path(str(policy, 'policy')),
+    replica,
+
     limits: {
       maxMessageBytes: positive(limits['maxMessageBytes'], 'limits.maxMessageBytes'),
       ratePerSecond: positive(limits['ratePerSecond'], 'limits.ratePerSecond'),

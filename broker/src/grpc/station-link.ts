@@ -1,5 +1,5 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { TrustStore, VerifiedCertificate } from '@cctns/pki';
+import { stateOfIdentity, type TrustStore, type VerifiedCertificate } from '@cctns/pki';
 import type { AgentMessage, BrokerMessage } from '@cctns/proto';
 import type { Logger } from 'pino';
 import type { Intake } from '../alerts/intake.js';
@@ -71,8 +71,8 @@ export class StationSession implements Wakeable {
   static open(call: Call, deps: LinkDeps): StationSession | undefined {
     let peer: VerifiedCertificate;
     try {
-      peer = authenticate(call, deps.trust, { at: deps.clock(), kinds: ['station'] });
-      if (peer.identity.kind !== 'station' || peer.identity.state !== deps.state) {
+      peer = authenticate(call, deps.trust, { at: deps.clock(), kinds: ['station', 'hq'] });
+      if ((stateOfIdentity(peer.identity) ?? 'national') !== deps.state) {
         throw new BrokerError(
           'IDENTITY_FORBIDDEN',
           `${peer.identityString} belongs to another state's broker, not ${deps.identity}`,
@@ -238,7 +238,7 @@ export class StationSession implements Wakeable {
     if (!this.call.write(msg)) await this.drained();
   }
 
-    /** Resolves when the stream can take more, or is gone; leaves no listener behind. */
+  /** Resolves when the stream can take more, or is gone; leaves no listener behind. */
   private drained(): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {

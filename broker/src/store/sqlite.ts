@@ -95,7 +95,7 @@ export class SqliteBrokerStore implements BrokerStore {
         'SELECT seq FROM log WHERE kind = ? AND id = ?',
       ),
       insert: db.prepare(
-        'INSERT INTO log (kind, id, sender, targets, expires_at, created_at, ref, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO log (seq, kind, id, sender, targets, expires_at, created_at, ref, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertTarget: db.prepare('INSERT INTO log_targets (target, seq) VALUES (?, ?)'),
       get: db.prepare<[string, string], Row>('SELECT * FROM log WHERE kind = ? AND id = ?'),
@@ -135,7 +135,11 @@ export class SqliteBrokerStore implements BrokerStore {
   private appendSync(entry: NewLogEntry): AppendResult {
     const existing = this.stmts.find.get(entry.kind, entry.id);
     if (existing) return { seq: existing.seq, duplicate: true };
+    if (entry.seq !== undefined && entry.seq <= (this.stmts.head.get()?.seq ?? 0)) {
+      throw new Error(`log sequence ${entry.seq} is not after the head; the log only grows`);
+    }
     const r = this.stmts.insert.run(
+      entry.seq ?? null,
       entry.kind,
       entry.id,
       entry.sender,

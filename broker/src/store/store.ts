@@ -21,7 +21,15 @@ export interface LogEntry {
 }
 
 /** An entry before it has its sequence number. */
-export type NewLogEntry = Omit<LogEntry, 'seq' | 'createdAt'> & { createdAt?: Date };
+export type NewLogEntry = Omit<LogEntry, 'seq' | 'createdAt'> & {
+  createdAt?: Date;
+  /**
+   * The backbone's stream sequence, which every broker (and replica) gives the same message, so
+   * station cursors are portable. Must be higher than every sequence already in the log; when
+   * absent the store numbers the entry itself.
+   */
+  seq?: number;
+};
 
 /** A receipt as the broker records it for supervision. */
 export interface ReceiptRecord {
