@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Broker, brokerConfig } from '@cctns/broker';
+import { Broker, brokerConfig, type Backbone } from '@cctns/broker';
 import {
   createCsr,
   generateRsaKeyPair,
@@ -63,9 +63,17 @@ export async function startBroker(
   pki: Pki,
   state: string,
   overrides: Record<string, unknown> = {},
+  opts: { backbone?: Backbone; replica?: string } = {},
 ): Promise<Broker> {
-  const bdir = join(dir, `broker-${state}`);
-  await provision(pki, pki.unlockCa(state, TEST_PASSPHRASE), `broker/${state}`, bdir);
+  const replica = opts.replica ?? '1';
+  const bdir = join(dir, replica === '1' ? `broker-${state}` : `broker-${state}-r${replica}`);
+  if (!existsSync(join(bdir, 'cert.pem')))
+    await provision(
+      pki,
+      pki.unlockCa(state === 'national' ? 'CENTRAL' : state, TEST_PASSPHRASE),
+      `broker/${state}`,
+      bdir,
+    );
   const config = brokerConfig(
     {
       identity: `broker/${state}`,
@@ -75,11 +83,15 @@ export async function startBroker(
       tls: { cert: 'cert.pem', key: 'key.pem', root: 'root.pem' },
       pkiDir: pki.dir,
       store: 'sqlite:broker.db',
+      replica,
       ...overrides,
     },
     { baseDir: bdir, env: { CCTNS_CA_PASSPHRASE: TEST_PASSPHRASE } },
   );
-  return Broker.start(config, { logger: testLogger });
+  return Broker.start(config, {
+    logger: testLogger,
+    ...(opts.backbone ? { backbone: opts.backbone } : {}),
+  });
 }
 
 /** Enrolls a station over the network (token + CSR to the broker's enrollment port) and opens its agent. */

@@ -87,9 +87,13 @@ export function brokerIdentityCheck(
   return (_host, cert) => {
     try {
       const v = trust.verify(peerChain(cert), { kinds: ['broker'], usage: 'server' });
-      if (state?.kind === 'station' && v.identityString !== `broker/${state.state}`) {
-        return new Error(`connected to ${v.identityString}, expected broker/${state.state}`);
-      }
+      // Stations and HQ operators link to the broker of their home (their state, or national).
+      const expected =
+        state && (state.kind === 'station' || state.kind === 'hq')
+          ? `broker/${state.state}`
+          : undefined;
+      if (expected && v.identityString !== expected)
+        return new Error(`connected to ${v.identityString}, expected ${expected}`);
       return undefined;
     } catch (err) {
       return err instanceof Error ? err : new Error(String(err));
