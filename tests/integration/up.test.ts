@@ -10,6 +10,7 @@ let net: CctnsProcess;
 let ready: {
   brokers: Record<string, { grpc: string; http: string }>;
   stations: Array<{ identity: string; dir: string }>;
+  hq: { identity: string; dir: string };
 };
 
 beforeAll(async () => {
@@ -37,7 +38,7 @@ afterAll(async () => {
 
 describe('cctns up', () => {
   it('starts a broker per state and the stations, with health endpoints', async () => {
-    expect(Object.keys(ready.brokers).sort()).toEqual(['KA', 'MH']);
+    expect(Object.keys(ready.brokers).sort()).toEqual(['KA', 'MH', 'national']);
     expect(ready.stations.map((s) => s.identity)).toEqual([
       'station/MH/PUNE/PS001',
       'station/MH/MUMBAI/PS002',
@@ -61,8 +62,8 @@ describe('cctns up', () => {
     );
   });
 
-  it('carries an alert sent with the CLI to another station, which reads it with the CLI', async () => {
-    const [from, to] = ready.stations;
+  it('carries an inter-state alert sent with the CLI (MH to KA), which the KA station reads with the CLI', async () => {
+    const [from, , to] = ready.stations;
     const send = await cctns([
       '--json',
       'agent',
@@ -123,6 +124,37 @@ describe('cctns up', () => {
       15_000,
       'receipt trail',
     );
+  });
+
+  it('carries a national broadcast sent with the CLI from national HQ to every station', async () => {
+    const send = await cctns([
+      '--json',
+      'agent',
+      '--dir',
+      ready.hq.dir,
+      'send',
+      '--national',
+      '--event',
+      'Heinous crime',
+      '--headline',
+      'Nationwide watch',
+      '--wait',
+      '15s',
+    ]);
+    expect(send.stderr).toBe('');
+    const { alertId } = JSON.parse(send.stdout) as { alertId: string };
+    for (const s of ready.stations) {
+      await eventually(
+        async () => {
+          const r = await cctns(['--json', 'agent', '--dir', s.dir, 'inbox']);
+          return (JSON.parse(r.stdout) as Array<{ alertId: string }>).some(
+            (i) => i.alertId === alertId,
+          );
+        },
+        15_000,
+        `national alert at ${s.identity}`,
+      );
+    }
   });
 
   it('stops cleanly on SIGINT and starts again on the same data', async () => {

@@ -4,7 +4,7 @@ import { intOption, outputOf, when } from '@cctns/pki/cli';
 import { composeAlert } from '@cctns/station-agent';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { stationDir, up } from './up.js';
+import { HQ_OPERATOR, up } from './up.js';
 
 /** Registers `cctns up` on the umbrella program. */
 export function registerUpCommand(program: Command): Command {
@@ -18,11 +18,14 @@ export function registerUpCommand(program: Command): Command {
     .option('--stations <n>', 'station agents per state', intOption('--stations'), 2)
     .option(
       '--port-base <n>',
-      'first port (state i: base+10i+1 gRPC, +2 enrollment, +3 health); 0 = free ports',
+      'first port (national broker: base+1 links, +2 enrollment, +3 health; state i: base+10(i+1)+1..3); 0 = free ports',
       (v) => Number(v),
       7400,
     )
-    .option('--demo', 'send a demonstration alert and show it arrive and the receipts come back')
+    .option(
+      '--demo',
+      'send an inter-state alert and a national broadcast, and show them arrive and the receipts come back',
+    )
     .option('--log-level <level>', 'service log level (JSON on stderr)', 'warn')
     .action(
       async (
@@ -54,72 +57,80 @@ export function registerUpCommand(program: Command): Command {
           },
           process.env,
         );
-        const first = net.agents[0]!;
-        const example = relative(process.cwd(), stationDir(opts.data, first.identity)) || '.';
+        const stations = net.agents.filter((a) => a.identity.startsWith('station/'));
+        const first = stations[0]!;
+        const other = stations.find(
+          (a) => a.identity.split('/')[1] !== first.identity.split('/')[1],
+        );
+        const hq = net.agents.find((a) => a.identity === HQ_OPERATOR)!;
+        const rel = (p: string) => relative(process.cwd(), p) || '.';
         const lines = [
           '',
-          `The network is up: ${net.brokers.size} state brokers, ${net.agents.length} stations. Data in ${opts.data}/ (reused next time).`,
-          'Send an alert from another terminal, as a station officer would:',
-          `  npx cctns agent --dir ${example} send --to-district ${first.identity.split('/').slice(1, 3).join('/')} --event "Armed robbery" --headline "Wanted: two men on a black Pulsar" --wait 10s`,
-          `  npx cctns agent --dir ${join(opts.data, 'stations', '<station>')} inbox`,
-          'Inter-state alerts and the HQ console arrive with the federation and console issues.',
+          `The network is up: the national broker, ${net.brokers.size - 1} state brokers, ${stations.length} stations and ${HQ_OPERATOR}. Data in ${opts.data}/ (reused next time).`,
+          'From another terminal, act as an officer would:',
+          `  npx cctns agent --dir ${rel(first.dir)} send --to-district ${other ? other.identity.split('/').slice(1, 3).join('/') : first.identity.split('/').slice(1, 3).join('/')} --event "Armed robbery" --headline "Wanted: two men on a black Pulsar" --wait 10s`,
+          `  npx cctns agent --dir ${rel(hq.dir)} send --national --event "Heinous crime" --headline "Nationwide alert" --wait 10s`,
+          `  npx cctns agent --dir ${rel(join(opts.data, 'stations', '<station>'))} inbox`,
           'Ctrl-C stops everything cleanly.',
           '',
         ];
         if (out.json)
           process.stdout.write(
-            `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: net.agents.map((a) => ({ identity: a.identity, dir: a.dir })) })}\n`,
+            `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: stations.map((a) => ({ identity: a.identity, dir: a.dir })), hq: { identity: hq.identity, dir: hq.dir } })}\n`,
           );
         else process.stdout.write(`${lines.join('\n')}\n`);
         if (opts.demo) {
-          const sender = net.agents[0]!;
-          const peer = net.agents.find(
-            (a) => a !== sender && a.identity.split('/')[1] === sender.identity.split('/')[1],
-          );
-          const alert = composeAlert({
-            sender: sender.identity,
-            to: { states: [sender.identity.split('/')[1]!] },
-            event: 'Demonstration',
-            headline: 'DEMO: wanted person — राम कुमार (Ram Kumar), black Pulsar MH12AB1234',
+          const person = {
+            name: 'राम कुमार',
+            aliases: ['Ram Kumar'],
+            fatherName: '',
+            motherName: '',
+            gender: 1,
+            age: 34,
+            dateOfBirth: '',
+            identifyingMarks: ['scar on left cheek'],
+            photoRefs: [],
+            role: 3,
+          };
+          const vehicle = {
+            registration: 'MH12AB1234',
+            chassis: '',
+            engine: '',
+            make: 'Bajaj',
+            model: 'Pulsar',
+            colour: 'black',
+            status: 1,
+          };
+          const target = other ?? first;
+          const interState = composeAlert({
+            sender: first.identity,
+            to: { states: [target.identity.split('/')[1]!] },
+            event: 'Wanted person',
+            headline:
+              'DEMO: wanted — राम कुमार (Ram Kumar), black Pulsar MH12AB1234, heading out of state',
             now: new Date(),
-            persons: [
-              {
-                name: 'राम कुमार',
-                aliases: ['Ram Kumar'],
-                fatherName: '',
-                motherName: '',
-                gender: 1,
-                age: 34,
-                dateOfBirth: '',
-                identifyingMarks: ['scar on left cheek'],
-                photoRefs: [],
-                role: 3,
-              },
-            ],
-            vehicles: [
-              {
-                registration: 'MH12AB1234',
-                chassis: '',
-                engine: '',
-                make: 'Bajaj',
-                model: 'Pulsar',
-                colour: 'black',
-                status: 1,
-              },
-            ],
+            persons: [person],
+            vehicles: [vehicle],
           });
-          say(`demo: ${sender.identity} sends a state-wide alert`);
-          await sender.send(alert);
-          if (peer) {
-            setTimeout(() => {
-              void (async () => {
-                if (peer.store.inboxItem(alert.identifier)) {
-                  say(`demo: ${peer.identity} acknowledges it`);
-                  await peer.acknowledge(alert.identifier, 'nakabandi set up on the highway');
-                }
-              })();
-            }, 1500);
-          }
+          say(`demo: ${first.identity} alerts every station of ${target.identity.split('/')[1]}`);
+          await first.send(interState);
+          setTimeout(() => {
+            void (async () => {
+              if (target.store.inboxItem(interState.identifier)) {
+                say(`demo: ${target.identity} acknowledges it`);
+                await target.acknowledge(interState.identifier, 'nakabandi set up on the highway');
+              }
+              const national = composeAlert({
+                sender: hq.identity,
+                to: { national: true },
+                event: 'Heinous crime',
+                headline: 'DEMO: national alert from HQ — all stations to be on watch',
+                now: new Date(),
+              });
+              say(`demo: ${hq.identity} broadcasts to every station in the country`);
+              await hq.send(national);
+            })();
+          }, 1500);
         }
         await new Promise<void>((r) => {
           process.once('SIGINT', () => r());

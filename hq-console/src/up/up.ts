@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Broker, brokerConfig } from '@cctns/broker';
+import {
+  Broker,
+  brokerConfig,
+  InProcessStream,
+  SqliteBrokerStore,
+  type Backbone,
+} from '@cctns/broker';
 import {
   createCsr,
   generateRsaKeyPair,
@@ -21,11 +27,13 @@ export interface UpOptions {
   states: string[];
   /** Station agents per state. */
   stationsPerState: number;
-  /** First port; state i uses base+10i+1 (gRPC), +2 (enrollment), +3 (health). 0 picks free ports. */
+  /** First port; the national broker uses base+1 (links), +2 (enrollment), +3 (health), state i base+10(i+1)+1..3. 0 picks free ports. */
   portBase: number;
   logger: Logger;
   /** A line for people (alerts moving, receipts). */
   say: (line: string) => void;
+  /** Connects each broker to a shared backbone (e.g. NATS); default: one in-process stream. */
+  backbone?: () => Promise<Backbone>;
 }
 
 /** A network started by `up`. */
@@ -74,7 +82,15 @@ function embeddedPassphrase(dataDir: string, env: NodeJS.ProcessEnv): string {
   return p;
 }
 
-/** Starts (creating on first run) the embedded network: PKI, one broker per state, station agents. */
+/** Folder of an HQ operator's agent inside the data folder. */
+export function hqDir(dataDir: string, identity: string): string {
+  return join(dataDir, 'hq', identity.replace(/\//g, '_'));
+}
+
+/** The national HQ operator `up` runs, so national broadcasts can be sent from the CLI. */
+export const HQ_OPERATOR = 'hq/national/duty1';
+
+/** Starts (creating on first run) the embedded network: PKI, the national and state brokers on one backbone, agents. */
 export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<RunningNetwork> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -95,24 +111,44 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
     if (!pki.caNames().includes(state as never))
       await pki.initCa(state, { rootPassphrase: passphrase, passphrase });
   }
+  const homes = ['national', ...opts.states];
+  const brokerDir = (home: string) => join(dataDir, 'brokers', home);
+  // The in-process backbone continues after the highest sequence any broker's log already holds.
+  let connect = opts.backbone;
+  if (!connect) {
+    let head = 0;
+    for (const home of homes) {
+      const db = join(brokerDir(home), 'broker.db');
+      if (!existsSync(db)) continue;
+      const s = new SqliteBrokerStore(db);
+      head = Math.max(head, await s.head());
+      await s.close();
+    }
+    const stream = new InProcessStream(head);
+    connect = async () => stream.connect();
+  }
 
   const brokers = new Map<string, Broker>();
   const agents: Agent[] = [];
+  const connections: Backbone[] = [];
   const stopAll = async () => {
     for (const a of agents) await a.close().catch(() => undefined);
     for (const b of brokers.values()) await b.stop().catch(() => undefined);
+    for (const c of connections) await c.close().catch(() => undefined);
     pki.close();
   };
   try {
-    for (const [i, state] of opts.states.entries()) {
-      const dir = join(dataDir, 'brokers', state);
+    for (const [i, home] of homes.entries()) {
+      const dir = brokerDir(home);
+      const identity = `broker/${home}`;
+      const caName = home === 'national' ? 'CENTRAL' : home;
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       if (!existsSync(join(dir, 'cert.pem'))) {
-        const ca = pki.unlockCa(state, passphrase);
+        const ca = pki.unlockCa(caName, passphrase);
         const keys = await generateRsaKeyPair();
-        const { token } = await ca.createToken(`broker/${state}`);
+        const { token } = await ca.createToken(identity);
         const issued = await ca.issue({
-          csrPem: createCsr(`broker/${state}`, pki.trustDomain, keys),
+          csrPem: createCsr(identity, pki.trustDomain, keys),
           token,
         });
         writeSecretFile(join(dir, 'key.pem'), privateKeyToPem(keys.privateKey), {
@@ -123,7 +159,7 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
       }
       const port = (k: number) => (opts.portBase === 0 ? 0 : opts.portBase + 10 * i + k);
       const file = {
-        identity: `broker/${state}`,
+        identity,
         trustDomain: pki.trustDomain,
         listen: `127.0.0.1:${port(1)}`,
         enrollListen: `127.0.0.1:${port(2)}`,
@@ -133,58 +169,66 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
         store: 'sqlite:broker.db',
       };
       writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(file, null, 2)}\n`);
+      const backbone = await connect();
+      connections.push(backbone);
       const broker = await Broker.start(
         brokerConfig(file, { baseDir: dir, env: { CCTNS_CA_PASSPHRASE: passphrase } }),
-        { logger: opts.logger },
+        { logger: opts.logger, backbone },
       );
-      brokers.set(state, broker);
+      brokers.set(home, broker);
       opts.say(
-        `broker/${state}: stations ${broker.addresses.grpc}, enrollment ${broker.addresses.enroll}, health http://${broker.addresses.http}/healthz`,
+        `${identity}: links ${broker.addresses.grpc}, enrollment ${broker.addresses.enroll}, health http://${broker.addresses.http}/healthz`,
       );
     }
-    for (const state of opts.states) {
-      const broker = brokers.get(state)!;
-      for (const identity of stationsOf(state, opts.stationsPerState)) {
-        const dir = stationDir(dataDir, identity);
-        if (!existsSync(join(dir, 'cert.pem'))) {
-          const { token } = await pki.unlockCa(state, passphrase).createToken(identity);
-          await enroll({
-            dir,
-            broker: broker.addresses.grpc,
-            enrollAddress: broker.addresses.enroll!,
-            token,
-            rootPem: pki.root.toString(),
-          });
-        } else {
-          // The broker's port may differ from the last run (port base 0): point the agent at it.
-          const cfgPath = join(dir, 'agent.json');
-          const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { broker: string };
-          if (cfg.broker !== broker.addresses.grpc)
-            writeFileSync(
-              cfgPath,
-              `${JSON.stringify({ ...cfg, broker: broker.addresses.grpc }, null, 2)}\n`,
-            );
-        }
-        const agent = Agent.open(dir, { logger: opts.logger });
-        agents.push(agent);
-        const short = identity;
-        agent.run({
-          alert: (id) => {
-            const item = agent.store.inboxItem(id);
-            opts.say(
-              `${short}  <- ${item?.msgType ?? 'alert'} "${item?.headline ?? id}" from ${item?.sender ?? '?'}  [${id}]`,
-            );
-          },
-          receipt: (id, station, kind) =>
-            opts.say(`${short}  <- receipt: ${station} ${kind} [${id}]`),
-          answered: (ref, ok) => {
-            if (ref.startsWith('alert:'))
-              opts.say(
-                `${short}  -> ${ref.slice(6)} ${ok ? 'accepted by broker' : 'REFUSED by broker (cctns agent sent shows why)'}`,
-              );
-          },
+    const people = [
+      ...opts.states.flatMap((s) => stationsOf(s, opts.stationsPerState)),
+      HQ_OPERATOR,
+    ];
+    for (const identity of people) {
+      const home = identity.split('/')[1]!;
+      const broker = brokers.get(home)!;
+      const dir = identity.startsWith('hq/')
+        ? hqDir(dataDir, identity)
+        : stationDir(dataDir, identity);
+      if (!existsSync(join(dir, 'cert.pem'))) {
+        const { token } = await pki
+          .unlockCa(home === 'national' ? 'CENTRAL' : home, passphrase)
+          .createToken(identity);
+        await enroll({
+          dir,
+          broker: broker.addresses.grpc,
+          enrollAddress: broker.addresses.enroll!,
+          token,
+          rootPem: pki.root.toString(),
         });
+      } else {
+        // The broker's port may differ from the last run (port base 0): point the agent at it.
+        const cfgPath = join(dir, 'agent.json');
+        const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as { broker: string };
+        if (cfg.broker !== broker.addresses.grpc)
+          writeFileSync(
+            cfgPath,
+            `${JSON.stringify({ ...cfg, broker: broker.addresses.grpc }, null, 2)}\n`,
+          );
       }
+      const agent = Agent.open(dir, { logger: opts.logger });
+      agents.push(agent);
+      agent.run({
+        alert: (id) => {
+          const item = agent.store.inboxItem(id);
+          opts.say(
+            `${identity}  <- ${item?.msgType ?? 'alert'} "${item?.headline ?? id}" from ${item?.sender ?? '?'}  [${id}]`,
+          );
+        },
+        receipt: (id, station, kind) =>
+          opts.say(`${identity}  <- receipt: ${station} ${kind} [${id}]`),
+        answered: (ref, ok) => {
+          if (ref.startsWith('alert:'))
+            opts.say(
+              `${identity}  -> ${ref.slice(6)} ${ok ? 'accepted by broker' : 'REFUSED by broker (cctns agent sent shows why)'}`,
+            );
+        },
+      });
     }
   } catch (err) {
     await stopAll();
