@@ -14,6 +14,7 @@ import { DEFAULT_POLICY, loadPolicy } from './alerts/policy.js';
 import type { Backbone } from './backbone/backbone.js';
 import { Federation } from './backbone/federation.js';
 import { InProcessStream } from './backbone/in-process.js';
+import { NatsBackbone } from './backbone/nats.js';
 import type { BrokerConfig } from './config/config.js';
 import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
 import { StationSession, type LinkDeps } from './grpc/station-link.js';
@@ -153,7 +154,17 @@ export class Broker {
     const hub = new Hub();
     // Without a shared backbone a broker stands alone on a private in-process stream that
     // continues after its log's head.
-    const backbone = opts.backbone ?? new InProcessStream(await store.head()).connect();
+    const backbone =
+      opts.backbone ??
+      (config.nats
+        ? await NatsBackbone.connect({
+            servers: config.nats.servers,
+            stream: config.nats.stream,
+            tls: { ca: config.tls.root, cert: config.tls.cert, key: config.tls.key },
+            name: `${config.identity}#${config.replica}`,
+            logger,
+          })
+        : new InProcessStream(await store.head()).connect());
     const home = state;
     const federation = new Federation({
       backbone,

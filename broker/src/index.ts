@@ -57,3 +57,5 @@ export type {
   StationRecord,
 } from './store/store.js';
 export { REASON_METADATA_KEY } from './grpc/status.js';
+export { NatsBackbone } from './backbone/nats.js';
+export { natsServerConfig } from './backbone/nats-config.js';

@@ -16,9 +16,14 @@ import {
 } from './network.js';
 import { freePort } from './processes.js';
 
-/** A backbone to federate over: a way to connect each broker, and to tear down. */
+/** A backbone to federate over. */
 export interface BackboneFactory {
+  /** A raw connection (what a compromised broker would use). */
   connect(): Promise<Backbone>;
+  /** How a broker joins: a backbone to hand it, or config fields (e.g. `nats`) it connects with. */
+  brokerOptions(): Promise<{ backbone?: Backbone; overrides?: Record<string, unknown> }>;
+  /** Restarts the backbone's server mid-stream (SIGKILL and start), where there is one. */
+  restart?(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -27,7 +32,10 @@ export interface BackboneFactory {
  * one backbone, stations and a national HQ operator linked to them. Run against every backbone
  * implementation (in-process and NATS JetStream).
  */
-export function federationSuite(name: string, makeFactory: () => Promise<BackboneFactory>): void {
+export function federationSuite(
+  name: string,
+  makeFactory: (ctx: { dir: string; pki: Pki }) => Promise<BackboneFactory>,
+): void {
   describe(`federation over ${name}`, () => {
     const dir = tempDir(`fed-${name.replace(/\W+/g, '')}`);
     let factory: BackboneFactory;
@@ -45,14 +53,19 @@ export function federationSuite(name: string, makeFactory: () => Promise<Backbon
       conns.push(c);
       return c;
     };
-    const startKa = async () =>
-      (brokers['KA'] = await startBroker(
+    const join_ = async (home: string, overrides: Record<string, unknown> = {}, replica = '1') => {
+      const o = await factory.brokerOptions();
+      if (o.backbone) conns.push(o.backbone);
+      return startBroker(
         dir,
         pki,
-        'KA',
-        { listen: `127.0.0.1:${kaPort}` },
-        { backbone: await connect() },
-      ));
+        home,
+        { ...overrides, ...o.overrides },
+        { ...(o.backbone ? { backbone: o.backbone } : {}), replica },
+      );
+    };
+    const startKa = async () =>
+      (brokers['KA'] = await join_('KA', { listen: `127.0.0.1:${kaPort}` }));
     const alert = (from: Agent, to: Parameters<typeof composeAlert>[0]['to'], headline: string) =>
       composeAlert({
         sender: from.identity,
@@ -69,30 +82,12 @@ export function federationSuite(name: string, makeFactory: () => Promise<Backbon
       );
 
     beforeAll(async () => {
-      factory = await makeFactory();
-      ({ pki } = await makePki(dir, ['MH', 'KA', 'CENTRAL']));
+      ({ pki } = await makePki(dir, ['MH', 'KA', 'DL', 'CENTRAL']));
+      factory = await makeFactory({ dir, pki });
       kaPort = await freePort();
-      brokers['national'] = await startBroker(
-        dir,
-        pki,
-        'national',
-        {},
-        { backbone: await connect() },
-      );
-      brokers['MH1'] = await startBroker(
-        dir,
-        pki,
-        'MH',
-        {},
-        { backbone: await connect(), replica: '1' },
-      );
-      brokers['MH2'] = await startBroker(
-        dir,
-        pki,
-        'MH',
-        {},
-        { backbone: await connect(), replica: '2' },
-      );
+      brokers['national'] = await join_('national');
+      brokers['MH1'] = await join_('MH', {}, '1');
+      brokers['MH2'] = await join_('MH', {}, '2');
       await startKa();
       const ca = (n: string) => pki.unlockCa(n, TEST_PASSPHRASE);
       mh1 = await enrollStation(dir, pki, ca('MH'), brokers['MH1']!, 'station/MH/PUNE/PS001');
@@ -229,6 +224,38 @@ export function federationSuite(name: string, makeFactory: () => Promise<Backbon
       await startKa();
       await eventually(() => ids.every((id) => ka.store.inboxItem(id)), 30_000, 'KA catch-up');
     });
+
+    it('loses no acknowledged alert and shows no duplicate when the backbone server restarts mid-stream', async (ctx) => {
+      if (!factory.restart) return ctx.skip(); // the in-process backbone has no server to restart
+      const ids: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const a = alert(mh1, { districts: ['KA/BENGALURU'] }, `through a backbone restart ${i}`);
+        ids.push(a.identifier);
+        await mh1.send(a);
+      }
+      await eventually(
+        () => ids.filter((id) => mh1.store.outboxItem(id)?.status === 'accepted').length >= 5,
+        30_000,
+        'some accepted',
+      );
+      const acknowledgedBefore = ids.filter(
+        (id) => mh1.store.outboxItem(id)?.status === 'accepted',
+      );
+      await factory.restart();
+      await eventually(
+        () => ids.every((id) => mh1.store.outboxItem(id)?.status === 'accepted'),
+        60_000,
+        'all accepted after the restart',
+      );
+      await eventually(
+        () => ids.every((id) => ka.store.inboxItem(id)),
+        60_000,
+        'all delivered in KA',
+      );
+      for (const id of acknowledgedBefore) expect(ka.store.inboxItem(id)).toBeDefined();
+      const inKa = ka.store.inbox().filter((i) => ids.includes(i.alertId));
+      expect(inKa).toHaveLength(ids.length);
+    }, 120_000);
 
     it('refuses what a compromised broker injects on the backbone: forged, misrouted, out of scope', async () => {
       const rogue = await connect();

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
@@ -13,6 +13,7 @@ import {
 } from '@cctns/pki';
 import { caPassphrase, collect, outputOf } from '@cctns/pki/cli';
 import { pino } from 'pino';
+import { natsServerConfig } from '../backbone/nats-config.js';
 import { Broker } from '../broker.js';
 import { BROKER_DEFAULTS, loadBrokerConfig } from '../config/config.js';
 import { BrokerError } from '../errors.js';
@@ -143,6 +144,57 @@ export function registerBrokerCommands(program: Command): Command {
         } finally {
           pki.close();
         }
+      },
+    );
+
+  group
+    .command('nats-config')
+    .description(
+      'write a nats-server configuration for the backbone: mutual TLS against the PKI root, JetStream',
+    )
+    .requiredOption('--out <file>', 'configuration file to write (e.g. nats.conf)')
+    .option('--listen <host:port>', 'client address of the NATS server', '0.0.0.0:4222')
+    .option('--store-dir <dir>', 'JetStream store directory', './jetstream')
+    .requiredOption('--ca <file>', 'root certificate client certificates must chain to (root.pem)')
+    .requiredOption('--cert <file>', 'server certificate chain, e.g. cert.pem from `broker init`')
+    .requiredOption('--key <file>', 'server private key, e.g. key.pem from `broker init`')
+    .option('--server-name <name>', 'unique server name (needed once servers form a cluster)')
+    .action(
+      (
+        opts: {
+          out: string;
+          listen: string;
+          storeDir: string;
+          ca: string;
+          cert: string;
+          key: string;
+          serverName?: string;
+        },
+        cmd: Command,
+      ) => {
+        const out = outputOf(cmd);
+        // nats-server resolves relative paths against its own working directory, not this one's.
+        const tls = { ca: resolve(opts.ca), cert: resolve(opts.cert), key: resolve(opts.key) };
+        for (const [what, path] of Object.entries(tls))
+          if (!existsSync(path))
+            throw new BrokerError('CONFIG_INVALID', `--${what} file ${path} does not exist`);
+        const storeDir = resolve(opts.storeDir);
+        const text = natsServerConfig({
+          listen: opts.listen,
+          storeDir,
+          tls,
+          ...(opts.serverName !== undefined ? { serverName: opts.serverName } : {}),
+        });
+        const file = resolve(opts.out);
+        writePublicFile(file, text);
+        out.result(
+          [
+            `NATS server configuration written to ${file}`,
+            `  listen ${opts.listen}, JetStream store ${storeDir}, client certificates required`,
+            `Start it: nats-server -c ${file}`,
+          ].join('\n'),
+          { file, listen: opts.listen, storeDir, tls },
+        );
       },
     );
   return group;

@@ -61,6 +61,7 @@ describe('brokerConfig', () => {
       durability: 'normal',
       policy: null,
       replica: '1',
+      nats: null,
       limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
     });
     expect(c.limits).toEqual(BROKER_DEFAULTS.limits);

@@ -36,6 +36,11 @@ export interface BrokerConfig {
   policy: string | null;
   /** Name of this replica among the brokers of its state: its durable consumer is named after it. */
   replica: string;
+  /**
+   * The NATS backbone: server URLs; the broker connects with its own certificate (`tls`). Null
+   * runs the broker alone on a private in-process backbone.
+   */
+  nats: { servers: string[]; stream: string } | null;
   limits: {
     /** Largest signed message accepted, bytes. */
     maxMessageBytes: number;
@@ -54,6 +59,7 @@ export const BROKER_DEFAULTS = {
   pkiDir: null,
   policy: null,
   replica: '1',
+  nats: null,
   store: 'sqlite:broker.db',
   durability: 'normal',
   limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
@@ -122,6 +128,30 @@ export function brokerConfig(
   const replica = String(pick('replica', 'CCTNS_BROKER_REPLICA') ?? BROKER_DEFAULTS.replica);
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(replica))
     throw bad('replica', 'must be 1-32 letters, digits, _ or -');
+  const natsEnv = env['CCTNS_BROKER_NATS'];
+  const natsFile = file['nats'] as { servers?: unknown; stream?: unknown } | null | undefined;
+  let nats: BrokerConfig['nats'] = null;
+  if (natsEnv)
+    nats = {
+      servers: natsEnv
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      stream: 'CCTNS',
+    };
+  else if (natsFile) {
+    const servers = Array.isArray(natsFile.servers) ? natsFile.servers : [natsFile.servers];
+    if (
+      servers.length === 0 ||
+      servers.some((x) => typeof x !== 'string' || !/^(nats|tls):\/\/[^\s]+$|^[^\s/]+:\d+$/.test(x))
+    ) {
+      throw bad('nats.servers', 'must be one or more nats://host:port URLs');
+    }
+    const stream = natsFile.stream ?? 'CCTNS';
+    if (typeof stream !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(stream))
+      throw bad('nats.stream', 'must be a stream name');
+    nats = { servers: servers as string[], stream };
+  }
   if (durability !== 'normal' && durability !== 'full')
     throw bad('durability', "must be 'normal' or 'full'");
   const state = id.state === 'national' ? 'CENTRAL' : id.state;
@@ -147,6 +177,7 @@ export function brokerConfig(
     durability,
     policy: policy === null || policy === '' ? null : path(str(policy, 'policy')),
     replica,
+    nats,
 
     limits: {
       maxMessageBytes: positive(limits['maxMessageBytes'], 'limits.maxMessageBytes'),
@@ -170,6 +201,7 @@ export function brokerConfig(
   Object.freeze(config.tls.crls);
   Object.freeze(config.tls);
   Object.freeze(config.limits);
+  if (config.nats) Object.freeze(config.nats);
   return Object.freeze(config);
 }
 

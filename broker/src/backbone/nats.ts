@@ -1,0 +1,566 @@
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  headers as natsHeaders,
+  nanos,
+  NatsError,
+  ReplayPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type NatsConnection,
+  type StreamConfig,
+} from 'nats';
+import { pino, type Logger } from 'pino';
+import type {
+  Backbone,
+  BackboneConsumer,
+  BackboneMessage,
+  BackboneStatus,
+  PublishAck,
+} from './backbone.js';
+import { SUBJECT_ROOT } from './subjects.js';
+
+/** The header carrying a message's kind; the payload is the bare JWS, so the kind travels beside it. */
+export const KIND_HEADER = 'Cctns-Kind';
+
+/** Stream defaults: a month of history for late replicas, JetStream's usual dedup window. */
+const DEFAULT_STREAM = 'CCTNS';
+const DEFAULT_MAX_AGE_DAYS = 30;
+const DEFAULT_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/** JetStream API error codes this module reacts to. */
+const JS_STREAM_NOT_FOUND = 10059;
+const JS_CONSUMER_NOT_FOUND = 10014;
+
+/** Why a consumed message did not reach the handler. */
+export interface SkippedMessage {
+  durable: string;
+  seq: number;
+  subject: string;
+  reason: string;
+}
+
+/** Options of `NatsBackbone.connect`. */
+export interface NatsBackboneOptions {
+  /** One or more server URLs (`nats://host:4222`, or `host:port`). */
+  servers: string | string[];
+  /**
+   * Client TLS material (file paths): the deployment's root, and the broker's certificate chain
+   * and key. The backbone servers require client certificates (`natsServerConfig`).
+   */
+  tls?: { ca: string; cert: string; key: string };
+  /** JetStream stream name. Default `CCTNS`. */
+  stream?: string;
+  /** Connection name, shown by the server's monitoring (e.g. the broker identity). */
+  name?: string;
+  logger?: Logger;
+  /** Applied when the stream is created, and to an existing stream that differs. */
+  streamOptions?: {
+    /** How long messages stay in the stream. Default 30 days. */
+    maxAgeDays?: number;
+    /** How long a dedup id is remembered. Default 2 minutes. */
+    duplicateWindowMs?: number;
+    /** Stream replicas (a clustered deployment uses 3). Default 1; only changed when given. */
+    replicas?: number;
+  };
+  /** Durable consumer tuning. */
+  consumerOptions?: {
+    /**
+     * How long the server waits for an acknowledgement before delivering a message again.
+     * Handlers that run longer are kept alive with progress notices. It is also how long a
+     * consumer may stall after a server crash (a delivery in flight then waits it out). Default 10 s.
+     */
+    ackWaitMs?: number;
+    /** First redelivery delay after a handler failure (doubling, capped at 30 s). Default 500 ms. */
+    retryDelayMs?: number;
+  };
+  /**
+   * How long a publish may take in all, retries included, before it throws: it waits out a
+   * reconnection and retries transient errors (no responders, timeouts while a server restarts).
+   * Default 20 s.
+   */
+  publishTimeoutMs?: number;
+  /** Called for every consumed message that is outside the scheme (no valid kind) and was skipped. */
+  onSkipped?: (m: SkippedMessage) => void;
+}
+
+interface RunningConsumer {
+  durable: string;
+  stopped: boolean;
+  iter: ConsumerMessages | undefined;
+  loop: Promise<void>;
+  /** Resolves the backoff sleep early when the consumer stops. */
+  wake: (() => void) | undefined;
+}
+
+/**
+ * The distributed backbone: a JetStream stream (`cctns.v1.>`, file storage) on a NATS server or
+ * cluster, one durable pull consumer per broker.
+ *
+ * Ordering: each durable consumer has `max_ack_pending: 1`, so the server hands out the next
+ * message only once the previous one is acknowledged. That makes "one at a time, in stream order,
+ * and a failed message blocks the ones after it" a server-side guarantee that holds across client
+ * reconnects and server restarts, at the price of one round trip per message (see the tests for
+ * the measured rate). On top of it, each consumer remembers the last stream sequence it handled,
+ * so a redelivery caused by an acknowledgement lost in a server crash is acknowledged again
+ * without calling the handler twice.
+ */
+export class NatsBackbone implements Backbone {
+  private closing = false;
+  private reconnecting = false;
+  private skippedCount = 0;
+  private readonly consumers = new Map<string, RunningConsumer>();
+  /** Last stream sequence handled per durable, kept across stop/start within this connection. */
+  private readonly handled = new Map<string, number>();
+  private readonly ackWaitMs: number;
+  private readonly retryDelayMs: number;
+  private readonly publishTimeoutMs: number;
+  /** Woken when the connection is back (or closes), for publishes waiting out a reconnection. */
+  private readonly reconnectWaiters = new Set<() => void>();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    /** The stream name. */
+    readonly stream: string,
+    private readonly log: Logger,
+    private readonly opts: NatsBackboneOptions,
+  ) {
+    this.ackWaitMs = opts.consumerOptions?.ackWaitMs ?? 10_000;
+    this.retryDelayMs = opts.consumerOptions?.retryDelayMs ?? 500;
+    this.publishTimeoutMs = Math.max(1_000, opts.publishTimeoutMs ?? 20_000);
+    void this.watchStatus();
+  }
+
+  /**
+   * Connects (failing fast when no server answers), then makes sure the stream exists with the
+   * requested limits. Once connected, the client reconnects forever: a backbone outage makes
+   * publishes fail after their retries and consumers wait, but the broker keeps running.
+   */
+  static async connect(opts: NatsBackboneOptions): Promise<NatsBackbone> {
+    const log = (opts.logger ?? pino({ level: 'silent' })).child({ component: 'backbone' });
+    const stream = opts.stream ?? DEFAULT_STREAM;
+    let nc: NatsConnection;
+    try {
+      nc = await connect({
+        servers: opts.servers,
+        name: opts.name,
+        ...(opts.tls
+          ? { tls: { caFile: opts.tls.ca, certFile: opts.tls.cert, keyFile: opts.tls.key } }
+          : {}),
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 500,
+        reconnectJitter: 250,
+        // A dead server is noticed within a minute even when TCP does not say so.
+        pingInterval: 20_000,
+        maxPingOut: 3,
+      });
+    } catch (cause) {
+      throw new Error(
+        `cannot connect to the NATS backbone at ${[opts.servers].flat().join(', ')}: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    try {
+      const jsm = await retryStartup(() => nc.jetstreamManager(), log).catch((cause: unknown) => {
+        throw new Error(
+          `JetStream is not available on the NATS backbone at ${nc.getServer()} (is a jetstream block in its configuration?): ${(cause as Error).message}`,
+          { cause },
+        );
+      });
+      const backbone = new NatsBackbone(nc, nc.jetstream(), jsm, stream, log, opts);
+      await backbone.ensureStream();
+      log.info({ stream, server: nc.getServer() }, 'connected to the NATS backbone');
+      return backbone;
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** How many consumed messages were skipped because they carried no valid kind header. */
+  get skipped(): number {
+    return this.skippedCount;
+  }
+
+  async publish(
+    subject: string,
+    kind: BackboneMessage['kind'],
+    dedupId: string,
+    jws: string,
+  ): Promise<PublishAck> {
+    if (kind !== 'alert' && kind !== 'receipt') throw new Error(`unknown message kind "${kind}"`);
+    const h = natsHeaders();
+    h.set(KIND_HEADER, kind);
+    const data = new TextEncoder().encode(jws);
+    const deadline = Date.now() + this.publishTimeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      if (this.closing) throw new Error('backbone closed');
+      // The client discards whatever is published while disconnected, so a request sent then
+      // could only time out: wait for the connection instead.
+      if (this.reconnecting) await this.untilReconnected(deadline);
+      try {
+        const ack = await this.js.publish(subject, data, {
+          msgID: dedupId,
+          headers: h,
+          // A subject captured by some other stream would be a deployment error; refuse it.
+          expect: { streamName: this.stream },
+          timeout: Math.max(500, Math.min(5_000, deadline - Date.now())),
+        });
+        return { seq: ack.seq, duplicate: ack.duplicate };
+      } catch (err) {
+        if (!isTransient(err) || Date.now() >= deadline || this.closing)
+          throw new Error(
+            `backbone publish on ${subject} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(err as Error).message}`,
+            { cause: err },
+          );
+        // Retrying is safe: the dedup id makes a second store of the same message impossible.
+        const delay = Math.min(2_000, 100 * 2 ** (attempt - 1), Math.max(0, deadline - Date.now()));
+        this.log.warn(
+          { subject, attempt, delay, err: (err as Error).message },
+          'backbone publish failed, retrying',
+        );
+        await sleep(delay);
+      }
+    }
+  }
+
+  /** Resolves when the connection is back, it closes, or the deadline passes. */
+  private async untilReconnected(deadline: number): Promise<void> {
+    let wake: () => void = () => undefined;
+    const back = new Promise<void>((r) => (wake = r));
+    this.reconnectWaiters.add(wake);
+    const t = setTimeout(wake, Math.max(0, deadline - Date.now()));
+    try {
+      await back;
+    } finally {
+      clearTimeout(t);
+      this.reconnectWaiters.delete(wake);
+    }
+  }
+
+  async consume(
+    durable: string,
+    filter: string,
+    handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<BackboneConsumer> {
+    if (this.closing) throw new Error('backbone closed');
+    if (this.consumers.has(durable))
+      throw new Error(`durable consumer ${durable} is already running`);
+    await this.ensureConsumer(durable, filter);
+    // Checked again: ensureConsumer awaited, and a second consume() may have raced us.
+    if (this.consumers.has(durable))
+      throw new Error(`durable consumer ${durable} is already running`);
+    const state: RunningConsumer = {
+      durable,
+      stopped: false,
+      iter: undefined,
+      loop: Promise.resolve(),
+      wake: undefined,
+    };
+    state.loop = this.run(state, handler);
+    this.consumers.set(durable, state);
+    return {
+      stop: async () => {
+        if (state.stopped) return state.loop;
+        state.stopped = true;
+        // Unsubscribes the pull inbox at once, so the server stops handing us messages.
+        state.iter?.stop();
+        state.wake?.();
+        await state.loop;
+        this.consumers.delete(durable);
+      },
+    };
+  }
+
+  status(): BackboneStatus {
+    if (this.closing || this.nc.isClosed()) return 'closed';
+    return this.reconnecting ? 'reconnecting' : 'connected';
+  }
+
+  /** Stops every consumer (each finishes the message in hand), then drains the connection. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    for (const w of this.reconnectWaiters) w();
+    await Promise.all(
+      [...this.consumers.values()].map(async (c) => {
+        c.stopped = true;
+        c.iter?.stop();
+        c.wake?.();
+        await c.loop;
+      }),
+    );
+    this.consumers.clear();
+    // Drain flushes outstanding acknowledgements; bounded, since a server that is down never answers.
+    const drained = this.nc.drain().catch(() => undefined);
+    const timedOut = await Promise.race([drained.then(() => false), sleep(5_000).then(() => true)]);
+    if (timedOut || !this.nc.isClosed()) await this.nc.close().catch(() => undefined);
+  }
+
+  /** Creates the stream, or brings an existing one to the requested subjects and limits. */
+  private async ensureStream(): Promise<void> {
+    const so = this.opts.streamOptions ?? {};
+    const maxAge = nanos((so.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS) * 24 * 60 * 60 * 1000);
+    const dupWindow = nanos(so.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS);
+    const subject = `${SUBJECT_ROOT}.>`;
+    const wanted: Partial<StreamConfig> = {
+      name: this.stream,
+      description: 'CCTNS alert network backbone: signed alerts and receipts between brokers',
+      subjects: [subject],
+      storage: StorageType.File,
+      // Limits retention: every broker's durable consumer must see every message.
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      max_age: maxAge,
+      duplicate_window: dupWindow,
+      num_replicas: so.replicas ?? 1,
+    };
+    const existing = await retryStartup(
+      () =>
+        this.jsm.streams.info(this.stream).catch((err: unknown) => {
+          if (apiErrCode(err) === JS_STREAM_NOT_FOUND) return undefined;
+          throw err;
+        }),
+      this.log,
+    );
+    if (!existing) {
+      try {
+        await this.jsm.streams.add(wanted);
+        this.log.info({ stream: this.stream }, 'created the backbone stream');
+        return;
+      } catch (err) {
+        // Another broker may have created it a moment ago; fall through to the comparison.
+        if (!/already in use/i.test((err as Error).message))
+          throw new Error(
+            `cannot create the backbone stream ${this.stream}: ${(err as Error).message}`,
+            { cause: err },
+          );
+      }
+    }
+    const cfg = existing?.config ?? (await this.jsm.streams.info(this.stream)).config;
+    const update: Partial<StreamConfig> = {};
+    if (!cfg.subjects?.includes(subject)) update.subjects = [...(cfg.subjects ?? []), subject];
+    if (cfg.max_age !== maxAge) update.max_age = maxAge;
+    if (cfg.duplicate_window !== dupWindow) update.duplicate_window = dupWindow;
+    if (so.replicas !== undefined && cfg.num_replicas !== so.replicas)
+      update.num_replicas = so.replicas;
+    if (Object.keys(update).length === 0) return;
+    try {
+      await this.jsm.streams.update(this.stream, update);
+      this.log.info({ stream: this.stream, update }, 'updated the backbone stream');
+    } catch (err) {
+      // Without the subjects we cannot work at all; other limits are the operator's call.
+      if (update.subjects)
+        throw new Error(
+          `the existing stream ${this.stream} does not take ${subject} and cannot be updated: ${(err as Error).message}`,
+          { cause: err },
+        );
+      this.log.warn(
+        { stream: this.stream, update, err: (err as Error).message },
+        'the existing backbone stream differs from the requested limits; keeping it',
+      );
+    }
+  }
+
+  /** Creates the durable consumer, or checks an existing one and updates its tuning. */
+  private async ensureConsumer(durable: string, filter: string): Promise<void> {
+    const wanted: Partial<ConsumerConfig> = {
+      durable_name: durable,
+      filter_subject: filter,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      replay_policy: ReplayPolicy.Instant,
+      ack_wait: nanos(this.ackWaitMs),
+      // One message in flight: strict order and head-of-line blocking on failure (see the class doc).
+      max_ack_pending: 1,
+      // Never give up on a message: dropping one would leave a gap in every station's log.
+      max_deliver: -1,
+    };
+    const info = await retryStartup(
+      () =>
+        this.jsm.consumers.info(this.stream, durable).catch((err: unknown) => {
+          if (apiErrCode(err) === JS_CONSUMER_NOT_FOUND) return undefined;
+          throw err;
+        }),
+      this.log,
+    );
+    if (!info) {
+      await this.jsm.consumers.add(this.stream, wanted);
+      this.log.info({ durable, filter }, 'created the durable consumer');
+      return;
+    }
+    const c = info.config;
+    if ((c.filter_subject ?? '') !== filter)
+      throw new Error(
+        `durable consumer ${durable} exists with filter "${c.filter_subject ?? ''}", not "${filter}"; delete it (nats consumer rm ${this.stream} ${durable}) to start over from the beginning`,
+      );
+    if (c.ack_policy !== AckPolicy.Explicit)
+      throw new Error(`durable consumer ${durable} exists with ack policy ${c.ack_policy}`);
+    if (c.ack_wait !== wanted.ack_wait || c.max_ack_pending !== 1) {
+      await this.jsm.consumers.update(this.stream, durable, {
+        ack_wait: wanted.ack_wait,
+        max_ack_pending: 1,
+      });
+      this.log.info({ durable }, 'updated the durable consumer');
+    }
+  }
+
+  /** The consume loop: (re)attaches to the durable consumer until stopped. */
+  private async run(
+    state: RunningConsumer,
+    handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<void> {
+    const { durable } = state;
+    let failures = 0;
+    let failedSeq = 0;
+    let attachFailures = 0;
+    while (!state.stopped) {
+      try {
+        const consumer = await this.js.consumers.get(this.stream, durable);
+        // expires bounds how long a pull request outlives a server restart; heartbeats (half of
+        // it) let the client notice a lost request sooner.
+        const iter = await consumer.consume({ max_messages: 64, expires: 5_000 });
+        state.iter = iter;
+        if (state.stopped) iter.stop();
+        attachFailures = 0;
+        for await (const m of iter) {
+          if (state.stopped) {
+            // Give it back at once so the next consumer need not wait for ack_wait.
+            m.nak();
+            break;
+          }
+          const outcome = await this.deliver(durable, m, handler);
+          if (outcome === 'failed') {
+            failures = m.seq === failedSeq ? failures + 1 : 1;
+            failedSeq = m.seq;
+            // Redelivered later; max_ack_pending 1 keeps everything after it waiting.
+            m.nak(Math.min(30_000, this.retryDelayMs * 2 ** (failures - 1)));
+          } else {
+            failures = 0;
+          }
+        }
+        if (!state.stopped) this.log.warn({ durable }, 'consumer iterator ended; reattaching');
+      } catch (err) {
+        if (state.stopped || this.closing) break;
+        attachFailures++;
+        this.log.warn(
+          { durable, err: (err as Error).message, attempt: attachFailures },
+          'durable consumer failed; reattaching',
+        );
+      } finally {
+        state.iter = undefined;
+      }
+      if (state.stopped) break;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(5_000, 200 * 2 ** Math.min(attachFailures, 5)));
+        state.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      state.wake = undefined;
+    }
+  }
+
+  /** Hands one message to the handler and acknowledges it; 'failed' when the handler threw. */
+  private async deliver(
+    durable: string,
+    m: JsMsg,
+    handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<'done' | 'failed'> {
+    const seq = m.seq;
+    if (seq <= (this.handled.get(durable) ?? 0)) {
+      // Handled already: its acknowledgement was lost (a server crash). Acknowledge again only.
+      this.log.debug({ durable, seq }, 'redelivery of a handled message; acknowledging it again');
+      m.ack();
+      return 'done';
+    }
+    const kind = m.headers?.get(KIND_HEADER);
+    if (kind !== 'alert' && kind !== 'receipt') {
+      this.skippedCount++;
+      const reason = kind ? `unknown ${KIND_HEADER} "${kind}"` : `no ${KIND_HEADER} header`;
+      this.log.warn({ durable, seq, subject: m.subject, reason }, 'skipping a foreign message');
+      try {
+        this.opts.onSkipped?.({ durable, seq, subject: m.subject, reason });
+      } catch {
+        // A counting callback must not stop consumption.
+      }
+      m.ack();
+      this.handled.set(durable, seq);
+      return 'done';
+    }
+    // Keep the server from redelivering while a slow handler is still at work.
+    const progress = setInterval(() => m.working(), Math.max(250, this.ackWaitMs / 3));
+    try {
+      await handler({ seq, subject: m.subject, kind, jws: new TextDecoder().decode(m.data) });
+    } catch (err) {
+      this.log.warn(
+        { durable, seq, subject: m.subject, err: (err as Error).message },
+        'backbone message handler failed; it will be delivered again',
+      );
+      return 'failed';
+    } finally {
+      clearInterval(progress);
+    }
+    m.ack();
+    this.handled.set(durable, seq);
+    return 'done';
+  }
+
+  /** Tracks connection state from the client's status events. */
+  private async watchStatus(): Promise<void> {
+    void this.nc.closed().then(() => {
+      for (const w of this.reconnectWaiters) w();
+    });
+    for await (const s of this.nc.status()) {
+      const type = String(s.type);
+      if (type === 'disconnect' || type === 'reconnecting') {
+        if (!this.reconnecting) this.log.warn({ server: s.data }, 'backbone connection lost');
+        this.reconnecting = true;
+      } else if (type === 'reconnect') {
+        this.reconnecting = false;
+        for (const w of this.reconnectWaiters) w();
+        this.log.info({ server: s.data }, 'backbone connection restored');
+      } else if (type === 'error') {
+        this.log.warn({ err: s.data }, 'backbone connection error');
+      }
+    }
+  }
+}
+
+/** Errors worth a retry: the server is restarting, JetStream is not up yet, or a request timed out. */
+function isTransient(err: unknown): boolean {
+  if (!(err instanceof NatsError)) return false;
+  return ['503', 'TIMEOUT', 'DISCONNECT', 'CONNECTION_REFUSED'].includes(err.code);
+}
+
+/** The JetStream API error code of a failed management request, if any. */
+function apiErrCode(err: unknown): number | undefined {
+  return err instanceof NatsError ? err.api_error?.err_code : undefined;
+}
+
+/** Runs a management request, retrying while JetStream is still starting (no responders, timeouts). */
+async function retryStartup<T>(fn: () => Promise<T>, log: Logger): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isTransient(err) || attempt >= 10) throw err;
+      log.debug({ err: (err as Error).message, attempt }, 'JetStream not ready; retrying');
+      await sleep(Math.min(1_000, 100 * attempt));
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
