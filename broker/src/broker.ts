@@ -177,6 +177,7 @@ export class Broker {
       policy,
       home,
     });
+    await backbone.ensureAfter(await store.head());
     await federation.start(`broker-${home}-${config.replica}`);
     const intake = new Intake({
       backbone,

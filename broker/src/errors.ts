@@ -72,6 +72,11 @@ export const BROKER_ERRORS = {
     exit: 4,
     doc: 'too many messages from this identity; slow down and resend',
   },
+  BACKBONE_BEHIND: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 9,
+    doc: "the backbone stream is behind this broker's log (recreated under a running network)",
+  },
   SUBJECT_INVALID: {
     grpc: status.INVALID_ARGUMENT,
     exit: 3,

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cctns, tempDir } from '../support/cli.js';
 import { eventually } from '../support/network.js';
+import { startNats } from '../support/nats.js';
 import { startCctns, type CctnsProcess } from '../support/processes.js';
 
 // `cctns up` as a newcomer runs it, and an officer's CLI against the running network.
@@ -180,4 +181,63 @@ describe('cctns up', () => {
     expect(again.stations.map((s) => s.dir)).toEqual(ready.stations.map((s) => s.dir));
     expect(net.output()).not.toContain('First run');
   });
+
+  it('runs the same network on a running NATS with --nats, and carries an inter-state alert over it', async () => {
+    net.child.kill('SIGINT');
+    expect(await net.exited).toBe(0);
+    // The NATS server presents a certificate of the network's own PKI and requires the brokers' certificates.
+    const nats = await startNats({ tls: { dir: join(work, 'data', 'brokers', 'national') } });
+    try {
+      net = startCctns(
+        [
+          '--json',
+          'up',
+          '--port-base',
+          '0',
+          '--data',
+          join(work, 'data'),
+          '--states',
+          'MH,KA',
+          '--stations',
+          '2',
+          '--nats',
+          nats.url,
+        ],
+        { cwd: work },
+      );
+      ready = (await net.ready) as typeof ready;
+      const [from, , to] = ready.stations;
+      const send = await cctns([
+        '--json',
+        'agent',
+        '--dir',
+        from!.dir,
+        'send',
+        '--to-station',
+        to!.identity,
+        '--event',
+        'Over NATS',
+        '--headline',
+        'inter-state over JetStream',
+        '--wait',
+        '20s',
+      ]);
+      expect(send.stderr).toBe('');
+      const { alertId } = JSON.parse(send.stdout) as { alertId: string };
+      await eventually(
+        async () => {
+          const r = await cctns(['--json', 'agent', '--dir', to!.dir, 'inbox']);
+          return (JSON.parse(r.stdout) as Array<{ alertId: string }>).some(
+            (i) => i.alertId === alertId,
+          );
+        },
+        20_000,
+        'delivery over NATS',
+      );
+      net.child.kill('SIGINT');
+      expect(await net.exited).toBe(0);
+    } finally {
+      await nats.stop();
+    }
+  }, 120_000);
 });

@@ -53,6 +53,13 @@ export interface Backbone {
     filter: string,
     handler: (m: BackboneMessage) => Promise<void>,
   ): Promise<BackboneConsumer>;
+  /**
+   * Makes sure the next sequence the stream assigns is above `seq` (a broker's log head), so its
+   * log only grows: on an empty stream (new, or after a change of backbone) the counter is moved;
+   * a stream that holds messages but is behind `seq` was recreated under a running network, and
+   * this throws BACKBONE_BEHIND rather than break every station's cursor.
+   */
+  ensureAfter(seq: number): Promise<void>;
   status(): BackboneStatus;
   close(): Promise<void>;
 }

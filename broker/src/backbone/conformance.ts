@@ -126,6 +126,13 @@ export function backboneConformance(
       expect(got).toEqual(['first', 'second']);
     }, 60_000);
 
+    it('keeps a log that only grows: ensureAfter passes when the stream is ahead, refuses when a non-empty stream is behind', async () => {
+      const p = fresh();
+      const { seq } = await a.publish(`cctns.v1.UP.${p}`, 'alert', `${p}-1`, 'x');
+      await expect(a.ensureAfter(seq - 1)).resolves.toBeUndefined();
+      await expect(a.ensureAfter(seq + 1000)).rejects.toMatchObject({ code: 'BACKBONE_BEHIND' });
+    });
+
     it('reports its status and closes', async () => {
       const x = await h.connect();
       expect(x.status()).toBe('connected');

@@ -5,6 +5,7 @@ import type {
   BackboneStatus,
   PublishAck,
 } from './backbone.js';
+import { BrokerError } from '../errors.js';
 import { subjectMatches } from './subjects.js';
 
 /** How long a dedup id is remembered (as JetStream's default duplicate window). */
@@ -30,7 +31,7 @@ export class InProcessStream {
    * Sequences continue after `startAfter`, so that brokers whose logs already hold entries from
    * an earlier run of the embedded network keep a log that only grows.
    */
-  constructor(private readonly startAfter = 0) {}
+  constructor(private startAfter = 0) {}
 
   private readonly dedup = new Map<string, { seq: number; at: number }>();
   readonly durables = new Map<string, Durable>();
@@ -47,6 +48,18 @@ export class InProcessStream {
       for (const [k, v] of this.dedup) if (now - v.at >= DEDUP_WINDOW_MS) this.dedup.delete(k);
     for (const d of this.durables.values()) if (subjectMatches(d.filter, subject)) d.wake?.();
     return { seq, duplicate: false };
+  }
+
+  /** Moves the sequence counter above `seq` while the stream is empty (see Backbone.ensureAfter). */
+  ensureAfter(seq: number): void {
+    const last = this.startAfter + this.messages.length;
+    if (last >= seq) return;
+    if (this.messages.length > 0)
+      throw new BrokerError(
+        'BACKBONE_BEHIND',
+        `the in-process stream is at ${last}, behind a broker log at ${seq}`,
+      );
+    this.startAfter = seq;
   }
 
   /** A connection to this stream (one per broker). */
@@ -123,6 +136,10 @@ class InProcessBackbone implements Backbone {
     };
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  async ensureAfter(seq: number): Promise<void> {
+    this.stream.ensureAfter(seq);
   }
 
   status(): BackboneStatus {

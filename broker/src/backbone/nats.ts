@@ -25,6 +25,7 @@ import type {
   BackboneStatus,
   PublishAck,
 } from './backbone.js';
+import { BrokerError } from '../errors.js';
 import { SUBJECT_ROOT } from './subjects.js';
 
 /** The header carrying a message's kind; the payload is the bare JWS, so the kind travels beside it. */
@@ -279,6 +280,23 @@ export class NatsBackbone implements Backbone {
         this.consumers.delete(durable);
       },
     };
+  }
+
+  async ensureAfter(seq: number): Promise<void> {
+    const info = await this.jsm.streams.info(this.stream);
+    if (info.state.last_seq >= seq) return;
+    if (info.state.messages > 0) {
+      throw new BrokerError(
+        'BACKBONE_BEHIND',
+        `stream ${this.stream} ends at sequence ${info.state.last_seq} but this broker's log is at ${seq}: the stream was recreated under a running network; restore it, or start this broker on a fresh database`,
+      );
+    }
+    // Purging an empty stream up to seq+1 makes JetStream number the next message seq+1.
+    await this.jsm.streams.purge(this.stream, { seq: seq + 1 });
+    this.log.info(
+      { stream: this.stream, next: seq + 1 },
+      "stream sequence moved past this broker's log",
+    );
   }
 
   status(): BackboneStatus {

@@ -23,6 +23,10 @@ export function registerUpCommand(program: Command): Command {
       7400,
     )
     .option(
+      '--nats <urls>',
+      'join a running NATS (JetStream, mutual TLS trusting data/pki/root/ca.crt.pem) instead of the in-process backbone; comma-separated',
+    )
+    .option(
       '--demo',
       'send an inter-state alert and a national broadcast, and show them arrive and the receipts come back',
     )
@@ -35,6 +39,7 @@ export function registerUpCommand(program: Command): Command {
           stations: number;
           portBase: number;
           demo?: boolean;
+          nats?: string;
           logLevel: string;
         },
         cmd: Command,
@@ -51,6 +56,14 @@ export function registerUpCommand(program: Command): Command {
             dataDir: opts.data,
             states,
             stationsPerState: opts.stations,
+            ...(opts.nats
+              ? {
+                  nats: opts.nats
+                    .split(',')
+                    .map((u) => u.trim())
+                    .filter(Boolean),
+                }
+              : {}),
             portBase: opts.portBase,
             logger: pino({ level: opts.logLevel }, pino.destination(2)),
             say,

@@ -32,8 +32,10 @@ export interface UpOptions {
   logger: Logger;
   /** A line for people (alerts moving, receipts). */
   say: (line: string) => void;
-  /** Connects each broker to a shared backbone (e.g. NATS); default: one in-process stream. */
+  /** Connects each broker to a shared backbone; default: one in-process stream. */
   backbone?: () => Promise<Backbone>;
+  /** NATS server URLs: each broker joins with its own certificate instead of the in-process stream. */
+  nats?: string[];
 }
 
 /** A network started by `up`. */
@@ -115,7 +117,7 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
   const brokerDir = (home: string) => join(dataDir, 'brokers', home);
   // The in-process backbone continues after the highest sequence any broker's log already holds.
   let connect = opts.backbone;
-  if (!connect) {
+  if (!connect && !opts.nats) {
     let head = 0;
     for (const home of homes) {
       const db = join(brokerDir(home), 'broker.db');
@@ -167,13 +169,14 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
         tls: { cert: 'cert.pem', key: 'key.pem', root: 'root.pem' },
         pkiDir,
         store: 'sqlite:broker.db',
+        ...(opts.nats ? { nats: { servers: opts.nats } } : {}),
       };
       writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(file, null, 2)}\n`);
-      const backbone = await connect();
-      connections.push(backbone);
+      const backbone = connect ? await connect() : undefined;
+      if (backbone) connections.push(backbone);
       const broker = await Broker.start(
         brokerConfig(file, { baseDir: dir, env: { CCTNS_CA_PASSPHRASE: passphrase } }),
-        { logger: opts.logger, backbone },
+        { logger: opts.logger, ...(backbone ? { backbone } : {}) },
       );
       brokers.set(home, broker);
       opts.say(
