@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: runs the benchmarks and prints figures with their raw baselines measured in
- * the same run. Options: `--only <name>` (link, pki), `--quick` (smaller counts, for a smoke run).
+ * the same run. Options: `--only <name>` (link, pki, federation), `--quick` (smaller counts, for
+ * a smoke run).
  */
 import { parseArgs } from 'node:util';
+import { benchFederation } from './federation.bench.js';
 import { benchLink } from './link.bench.js';
 import { benchPki } from './pki.bench.js';
 
@@ -21,6 +23,12 @@ const benches: Record<string, () => Promise<void>> = {
       throughput: values.quick ? 800 : 8000,
       senders: 4,
       window: 64,
+    }),
+  federation: () =>
+    benchFederation({
+      stations: values.quick ? 200 : 2000,
+      broadcasts: values.quick ? 3 : 5,
+      latency: values.quick ? 50 : 200,
     }),
   pki: () =>
     benchPki({

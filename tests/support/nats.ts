@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { delimiter, join } from 'node:path';
 // Imported by path, not from @cctns/broker: the harness needs only this pure function.
@@ -144,7 +144,11 @@ export async function startNats(
     storeDir,
     configFile,
     output: () => out,
-    stop: () => signal('SIGTERM'),
+    stop: async () => {
+      await signal('SIGTERM');
+      // The folder is the harness's own (config and, unless given, the store).
+      rmSync(dir, { recursive: true, force: true });
+    },
     kill: () => signal('SIGKILL'),
     restart: async () => {
       await signal('SIGTERM');

@@ -93,12 +93,13 @@ export class Intake {
     id: string,
     jws: string,
   ): Promise<{ seq: number; duplicate: boolean }> {
-    const acks: Array<PublishAck & { subject: string }> = [];
-    for (const subject of subjects)
-      acks.push({
+    // The copies go to different subjects and are independent: publish them together.
+    const acks: Array<PublishAck & { subject: string }> = await Promise.all(
+      subjects.map(async (subject) => ({
         subject,
         ...(await this.deps.backbone.publish(subject, kind, `${kind}:${id}@${subject}`, jws)),
-      });
+      })),
+    );
     for (const a of acks)
       if (this.deps.federation.consumes(a.subject)) await this.deps.federation.waitApplied(a.seq);
     return { seq: Math.min(...acks.map((a) => a.seq)), duplicate: acks.every((a) => a.duplicate) };

@@ -1,5 +1,5 @@
 import { isPkiError, openAlert, openReceipt, parseIdentity, type TrustStore } from '@cctns/pki';
-import { MsgType, ReceiptKind, type Alert } from '@cctns/proto';
+import { Alert, MsgType, ReceiptKind } from '@cctns/proto';
 import type { Logger } from 'pino';
 import { checkScope, type ScopePolicy } from '../alerts/policy.js';
 import { listenKeys, targetsOf, type TargetKey } from '../alerts/targets.js';
@@ -36,6 +36,18 @@ const RECEIPT_KINDS: Record<number, 'delivered' | 'read' | 'acknowledged'> = {
   [ReceiptKind.RECEIPT_KIND_READ]: 'read',
   [ReceiptKind.RECEIPT_KIND_ACKNOWLEDGED]: 'acknowledged',
 };
+
+/** The identifier inside a signed alert, read without verifying (only to find an identical copy). */
+function alertIdOf(jws: string): string | undefined {
+  try {
+    const payload = jws.split('.')[1];
+    return payload
+      ? Alert.decode(Buffer.from(payload, 'base64url')).identifier || undefined
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The targets an Update or Cancel inherits from referenced alerts known here (same sender only). */
 export async function inheritedTargets(store: BrokerStore, alert: Alert): Promise<TargetKey[]> {
@@ -128,6 +140,13 @@ export class Federation {
 
   private async applyAlert(m: BackboneMessage): Promise<void> {
     const now = this.deps.clock();
+    // Another copy of an alert already in the log (one per subject it was published on): the
+    // very same signed bytes were verified when the first copy was applied.
+    const id = alertIdOf(m.jws);
+    if (id) {
+      const known = await this.deps.store.get('alert', id);
+      if (known && known.jws === m.jws) return;
+    }
     let alert: Alert;
     let signer: Awaited<ReturnType<typeof openAlert>>['signer'];
     try {
