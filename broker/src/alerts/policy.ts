@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { formatIdentity, stateOfIdentity, type Identity } from '@cctns/pki';
+import { readJsonFile } from '../config/json-file.js';
 import { BrokerError } from '../errors.js';
 import type { TargetKey } from './targets.js';
 
@@ -73,17 +73,7 @@ export function parsePolicy(doc: unknown, source = 'policy'): ScopePolicy {
 
 /** Reads a policy file. */
 export function loadPolicy(file: string): ScopePolicy {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new BrokerError(
-      'CONFIG_INVALID',
-      `cannot read policy ${file}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  return parsePolicy(doc, file);
+  return parsePolicy(readJsonFile(file, 'policy'), file);
 }
 
 function ruleFor(sender: Identity, policy: ScopePolicy): SenderRule | undefined {

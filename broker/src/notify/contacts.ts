@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { isStateCode, parseIdentity } from '@cctns/pki';
+import { readJsonFile } from '../config/json-file.js';
 import { BrokerError } from '../errors.js';
 
 /** Roles an escalation can reach: station house officer, district SP, state and national HQ. */
@@ -90,17 +90,7 @@ export function parseContacts(doc: unknown, source = 'contacts'): ContactDirecto
 
 /** Reads a contact directory file. */
 export function loadContacts(file: string): ContactDirectory {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new BrokerError(
-      'CONFIG_INVALID',
-      `cannot read contacts ${file}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  return parseContacts(doc, file);
+  return parseContacts(readJsonFile(file, 'contacts'), file);
 }
 
 /** The scope a role is looked up at for a station: the station, its district, its state, or national. */

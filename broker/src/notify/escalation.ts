@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { parseDuration } from '@cctns/pki';
+import { readJsonFile } from '../config/json-file.js';
 import { BrokerError } from '../errors.js';
 import {
   contactsAt,
@@ -125,17 +125,7 @@ export function parseEscalation(doc: unknown, source = 'escalation'): Escalation
 
 /** Reads an escalation policy file. */
 export function loadEscalation(file: string): EscalationPolicy {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new BrokerError(
-      'CONFIG_INVALID',
-      `cannot read escalation ${file}: ${(cause as Error).message}`,
-      { cause },
-    );
-  }
-  return parseEscalation(doc, file);
+  return parseEscalation(readJsonFile(file, 'escalation'), file);
 }
 
 /** The chains an alert falls under. */
