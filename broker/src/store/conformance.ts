@@ -560,5 +560,85 @@ export function storeConformance(
         await expect(store.close()).resolves.toBeUndefined();
       });
     });
+
+    describe('notifications', () => {
+      const base = (
+        key: string,
+        over: Partial<{ alertId: string; channel: 'sms' | 'email'; nextAttemptAt: Date }> = {},
+      ) => ({
+        key,
+        alertId: over.alertId ?? 'A1',
+        station: PS1,
+        contactId: 'sho-ps001',
+        channel: over.channel ?? ('sms' as const),
+        to: '+919800000001',
+        subject: 'अलर्ट',
+        text: 'Wanted: राम कुमार',
+        nextAttemptAt: over.nextAttemptAt ?? T0,
+        createdAt: T0,
+      });
+
+      it('queues a notification once per key, across repeated enqueues', async () => {
+        expect(await store.enqueueNotification(base('A1|sho|sms'))).toBe(true);
+        expect(await store.enqueueNotification(base('A1|sho|sms'))).toBe(false);
+        expect(await store.notifications()).toHaveLength(1);
+      });
+
+      it('returns only pending notifications that are due, oldest first', async () => {
+        await store.enqueueNotification(base('late', { nextAttemptAt: at(HOUR) }));
+        await store.enqueueNotification(base('now', { nextAttemptAt: at(0) }));
+        await store.enqueueNotification(base('soon', { nextAttemptAt: at(60_000) }));
+        expect((await store.dueNotifications(at(60_000), 10)).map((n) => n.key)).toEqual([
+          'now',
+          'soon',
+        ]);
+        await store.updateNotification('now', {
+          state: 'sent',
+          attempts: 1,
+          providerId: 'SM1',
+          updatedAt: at(1),
+        });
+        expect((await store.dueNotifications(at(2 * HOUR), 10)).map((n) => n.key)).toEqual([
+          'soon',
+          'late',
+        ]);
+        expect(await store.dueNotifications(at(2 * HOUR), 1)).toHaveLength(1);
+      });
+
+      it('records attempts, errors and delivery reports, and finds a notification by the vendor id', async () => {
+        await store.enqueueNotification(base('k'));
+        await store.updateNotification('k', {
+          attempts: 1,
+          nextAttemptAt: at(30_000),
+          lastError: '429 Too Many Requests',
+          updatedAt: at(1),
+        });
+        let n = (await store.notifications({ alertId: 'A1' }))[0]!;
+        expect(n).toMatchObject({
+          state: 'pending',
+          attempts: 1,
+          lastError: '429 Too Many Requests',
+          nextAttemptAt: at(30_000),
+        });
+        await store.updateNotification('k', {
+          state: 'sent',
+          attempts: 2,
+          providerId: 'SMabc',
+          updatedAt: at(2),
+        });
+        await store.updateNotification('k', { state: 'delivered', updatedAt: at(3) });
+        n = (await store.notificationByProviderId('SMabc'))!;
+        expect(n).toMatchObject({
+          key: 'k',
+          state: 'delivered',
+          attempts: 2,
+          text: 'Wanted: राम कुमार',
+          subject: 'अलर्ट',
+          updatedAt: at(3),
+        });
+        expect(await store.notificationByProviderId('nope')).toBeUndefined();
+        expect(await store.notifications({ alertId: 'other' })).toEqual([]);
+      });
+    });
   });
 }

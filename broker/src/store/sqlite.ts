@@ -6,6 +6,8 @@ import type {
   EntryKind,
   LogEntry,
   NewLogEntry,
+  NotificationRecord,
+  NotificationState,
   ReceiptRecord,
   StationRecord,
 } from './store.js';
@@ -36,6 +38,26 @@ CREATE TABLE IF NOT EXISTS receipts (
   note TEXT NOT NULL,
   PRIMARY KEY (alert_id, station, kind)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS notifications (
+  key TEXT PRIMARY KEY,
+  alert_id TEXT NOT NULL,
+  station TEXT NOT NULL,
+  contact_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  provider_id TEXT,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS notifications_alert ON notifications (alert_id);
+CREATE INDEX IF NOT EXISTS notifications_provider ON notifications (provider_id);
 CREATE TABLE IF NOT EXISTS stations (
   identity TEXT PRIMARY KEY,
   online INTEGER NOT NULL,
@@ -264,4 +286,112 @@ export class SqliteBrokerStore implements BrokerStore {
   async close(): Promise<void> {
     this.db.close();
   }
+
+  async enqueueNotification(
+    n: Omit<NotificationRecord, 'state' | 'attempts' | 'providerId' | 'lastError' | 'updatedAt'>,
+  ): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO notifications (key, alert_id, station, contact_id, channel, recipient, subject, body, state, attempts, next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)`,
+      )
+      .run(
+        n.key,
+        n.alertId,
+        n.station,
+        n.contactId,
+        n.channel,
+        n.to,
+        n.subject,
+        n.text,
+        n.nextAttemptAt.getTime(),
+        n.createdAt.getTime(),
+        n.createdAt.getTime(),
+      );
+    return r.changes === 1;
+  }
+
+  async dueNotifications(now: Date, limit: number): Promise<NotificationRecord[]> {
+    return (
+      this.db
+        .prepare(
+          "SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, key LIMIT ?",
+        )
+        .all(now.getTime(), limit) as NotificationRow[]
+    ).map(toNotification);
+  }
+
+  async updateNotification(
+    key: string,
+    patch: Partial<
+      Pick<NotificationRecord, 'state' | 'attempts' | 'nextAttemptAt' | 'providerId' | 'lastError'>
+    > & { updatedAt: Date },
+  ): Promise<void> {
+    const cols: Record<string, unknown> = { updated_at: patch.updatedAt.getTime() };
+    if (patch.state !== undefined) cols['state'] = patch.state;
+    if (patch.attempts !== undefined) cols['attempts'] = patch.attempts;
+    if (patch.nextAttemptAt !== undefined) cols['next_attempt_at'] = patch.nextAttemptAt.getTime();
+    if (patch.providerId !== undefined) cols['provider_id'] = patch.providerId;
+    if (patch.lastError !== undefined) cols['last_error'] = patch.lastError;
+    const names = Object.keys(cols);
+    this.db
+      .prepare(`UPDATE notifications SET ${names.map((c) => `${c} = ?`).join(', ')} WHERE key = ?`)
+      .run(...names.map((c) => cols[c]), key);
+  }
+
+  async notificationByProviderId(providerId: string): Promise<NotificationRecord | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM notifications WHERE provider_id = ?')
+      .get(providerId) as NotificationRow | undefined;
+    return row ? toNotification(row) : undefined;
+  }
+
+  async notifications(filter: { alertId?: string } = {}): Promise<NotificationRecord[]> {
+    const rows = (
+      filter.alertId
+        ? this.db
+            .prepare('SELECT * FROM notifications WHERE alert_id = ? ORDER BY created_at, key')
+            .all(filter.alertId)
+        : this.db.prepare('SELECT * FROM notifications ORDER BY created_at, key').all()
+    ) as NotificationRow[];
+    return rows.map(toNotification);
+  }
+}
+
+interface NotificationRow {
+  key: string;
+  alert_id: string;
+  station: string;
+  contact_id: string;
+  channel: 'sms' | 'email';
+  recipient: string;
+  subject: string;
+  body: string;
+  state: NotificationState;
+  attempts: number;
+  next_attempt_at: number;
+  provider_id: string | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function toNotification(r: NotificationRow): NotificationRecord {
+  return {
+    key: r.key,
+    alertId: r.alert_id,
+    station: r.station,
+    contactId: r.contact_id,
+    channel: r.channel,
+    to: r.recipient,
+    subject: r.subject,
+    text: r.body,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: new Date(r.next_attempt_at),
+    providerId: r.provider_id,
+    lastError: r.last_error,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
 }

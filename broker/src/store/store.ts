@@ -49,6 +49,29 @@ export interface StationRecord {
   certNotAfter: Date | null;
 }
 
+/** States of one outbound notification (SMS or email to one officer about one alert). */
+export type NotificationState = 'pending' | 'sent' | 'delivered' | 'failed' | 'undelivered';
+
+/** One outbound notification; `key` (alert × recipient × channel) makes it happen at most once. */
+export interface NotificationRecord {
+  key: string;
+  alertId: string;
+  station: string;
+  contactId: string;
+  channel: 'sms' | 'email';
+  to: string;
+  subject: string;
+  text: string;
+  state: NotificationState;
+  attempts: number;
+  /** When a pending notification may be (re)tried. */
+  nextAttemptAt: Date;
+  providerId: string | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** The outcome of an idempotent append. */
 export interface AppendResult {
   seq: number;
@@ -90,5 +113,22 @@ export interface BrokerStore {
   stations(prefix?: string): Promise<StationRecord[]>;
   /** Marks every station offline (at start-up, after a crash). */
   resetPresence(): Promise<void>;
+  /** Queues a notification unless one with its key exists (idempotent across restarts); true when new. */
+  enqueueNotification(
+    n: Omit<NotificationRecord, 'state' | 'attempts' | 'providerId' | 'lastError' | 'updatedAt'>,
+  ): Promise<boolean>;
+  /** Pending notifications whose time has come, oldest first. */
+  dueNotifications(now: Date, limit: number): Promise<NotificationRecord[]>;
+  /** Records an attempt's outcome or a delivery report. */
+  updateNotification(
+    key: string,
+    patch: Partial<
+      Pick<NotificationRecord, 'state' | 'attempts' | 'nextAttemptAt' | 'providerId' | 'lastError'>
+    > & { updatedAt: Date },
+  ): Promise<void>;
+  /** The notification a vendor's message id belongs to. */
+  notificationByProviderId(providerId: string): Promise<NotificationRecord | undefined>;
+  /** Notifications, optionally of one alert, oldest first. */
+  notifications(filter?: { alertId?: string }): Promise<NotificationRecord[]>;
   close(): Promise<void>;
 }
