@@ -135,6 +135,12 @@ export function federationSuite(
         20_000,
         'national supervision',
       );
+      // KA's broker knows what its own station acknowledged (it escalates for its stations).
+      await eventually(
+        async () => (await brokers['KA']!.store.receipts(a.identifier)).length === 3,
+        20_000,
+        "receipts in the station's state",
+      );
       expect(mh2.store.inboxItem(a.identifier)).toBeUndefined();
     });
 

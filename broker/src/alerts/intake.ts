@@ -190,8 +190,11 @@ export class Intake {
       );
     }
     const kind = RECEIPT_KINDS[receipt.kind]!;
+    // Back to the originator's state, and to the station's own state, whose broker escalates
+    // for its stations and so must know what they acknowledged.
+    const subjects = [...new Set([receiptSubject(alert.sender), receiptSubject(receipt.station)])];
     const result = await this.publish(
-      [receiptSubject(alert.sender)],
+      subjects,
       'receipt',
       `${alert.id}/${receipt.station}/${kind}`,
       jws,

@@ -217,11 +217,15 @@ export class Federation {
         `${receipt.station} was not addressed by alert ${alert.id}`,
       );
     }
-    if (m.subject !== receiptSubject(alert.sender))
+    if (
+      m.subject !== receiptSubject(alert.sender) &&
+      m.subject !== receiptSubject(receipt.station)
+    ) {
       throw new BrokerError(
         'SUBJECT_INVALID',
-        `a receipt for ${alert.sender} does not belong on ${m.subject}`,
+        `a receipt of ${receipt.station} for ${alert.sender} does not belong on ${m.subject}`,
       );
+    }
     const kind = RECEIPT_KINDS[receipt.kind]!;
     const result = await this.deps.store.appendReceipt(
       {

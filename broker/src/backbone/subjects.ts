@@ -10,7 +10,7 @@ import type { TargetKey } from '../alerts/targets.js';
  * - `cctns.v1.<S>.state` — to the whole state
  * - `cctns.v1.<S>.national` — a national broadcast (published once per state)
  * - `cctns.v1.<S>.origin` — the originator's own state keeps a copy (receipts come back to it)
- * - `cctns.v1.<S>.receipt` — a receipt for an alert sent from that state
+ * - `cctns.v1.<S>.receipt` — a receipt for an alert sent from that state, or sent by one of its stations
  *
  * `<S>` is a State/UT code, or `national` for alerts and receipts of national identities and
  * agencies. The national broker reads `cctns.v1.>`.
@@ -37,7 +37,7 @@ export function alertSubjects(targets: readonly TargetKey[], sender: string): st
   return [...out];
 }
 
-/** The subject a receipt goes back on: the home of the alert's originator. */
+/** The receipt subject of an identity's home (the originator's, and the receiving station's). */
 export function receiptSubject(originator: string): string {
   return `${SUBJECT_ROOT}.${homeOf(originator)}.receipt`;
 }
