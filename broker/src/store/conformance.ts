@@ -561,6 +561,34 @@ export function storeConformance(
       });
     });
 
+    it('lists recent unexpired alerts, oldest first, without receipts', async () => {
+      const entry = (
+        id: string,
+        createdAt: Date,
+        expiresAt: Date | null,
+        kind: 'alert' | 'receipt' = 'alert',
+      ) => ({
+        kind,
+        id,
+        sender: PS1,
+        targets: ['state/MH'],
+        expiresAt,
+        createdAt,
+        ref: null,
+        jws: `jws-${id}`,
+      });
+      await store.append(entry('old', at(-2 * HOUR), null));
+      await store.append(entry('fresh', at(0), null));
+      await store.append(entry('expired', at(1000), at(2000)));
+      await store.append(entry('fresh/r', at(3000), null, 'receipt'));
+      await store.append(entry('later', at(4000), at(10 * HOUR)));
+      expect((await store.recentAlerts(at(-HOUR), at(5000), 10)).map((e) => e.id)).toEqual([
+        'fresh',
+        'later',
+      ]);
+      expect(await store.recentAlerts(at(-HOUR), at(5000), 1)).toHaveLength(1);
+    });
+
     describe('notifications', () => {
       const base = (
         key: string,

@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS notifications (
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS log_recent ON log (kind, created_at);
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications (state, next_attempt_at);
 CREATE INDEX IF NOT EXISTS notifications_alert ON notifications (alert_id);
 CREATE INDEX IF NOT EXISTS notifications_provider ON notifications (provider_id);
@@ -285,6 +286,15 @@ export class SqliteBrokerStore implements BrokerStore {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  async recentAlerts(since: Date, now: Date, limit: number): Promise<LogEntry[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM log WHERE kind = 'alert' AND created_at > ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY seq LIMIT ?",
+      )
+      .all(since.getTime(), now.getTime(), limit) as Row[];
+    return rows.map(toEntry);
   }
 
   async enqueueNotification(

@@ -113,6 +113,8 @@ export interface BrokerStore {
   stations(prefix?: string): Promise<StationRecord[]>;
   /** Marks every station offline (at start-up, after a crash). */
   resetPresence(): Promise<void>;
+  /** Alerts added to the log after `since` that have not expired at `now`, oldest first. */
+  recentAlerts(since: Date, now: Date, limit: number): Promise<LogEntry[]>;
   /** Queues a notification unless one with its key exists (idempotent across restarts); true when new. */
   enqueueNotification(
     n: Omit<NotificationRecord, 'state' | 'attempts' | 'providerId' | 'lastError' | 'updatedAt'>,

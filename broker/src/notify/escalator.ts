@@ -1,0 +1,169 @@
+import { parseIdentity } from '@cctns/pki';
+import { Alert, Category, Severity } from '@cctns/proto';
+import type { Logger } from 'pino';
+import { listenKeys } from '../alerts/targets.js';
+import type { BrokerStore } from '../store/store.js';
+import type { ContactDirectory } from './contacts.js';
+import { planEscalations, type EscalationPolicy, type PlannedNotification } from './escalation.js';
+
+/** The lower-case name of an enum value without its prefix: `SEVERITY_EXTREME` → `extreme`. */
+function label(e: Record<string, string | number>, prefix: string, value: number): string {
+  const key = Object.keys(e).find((k) => e[k] === value && k.startsWith(prefix));
+  return key ? key.slice(prefix.length).toLowerCase() : 'unknown';
+}
+
+/** The SMS and email text of an escalation (SMS short; email with the reference). */
+export function escalationText(
+  n: PlannedNotification,
+  alert: { headline: string; severity: string; sender: string },
+): { subject: string; text: string } {
+  const subject =
+    `CCTNS ${alert.severity.toUpperCase()}: not acknowledged — ${alert.headline}`.slice(0, 200);
+  const text =
+    n.channel === 'sms'
+      ? `CCTNS ${alert.severity.toUpperCase()}: "${alert.headline}" not acknowledged by ${n.station}. Ref ${n.alertId.slice(0, 8)}.`
+      : [
+          `An alert has not been acknowledged by ${n.station}.`,
+          '',
+          `Alert:    ${alert.headline}`,
+          `Severity: ${alert.severity}`,
+          `From:     ${alert.sender}`,
+          `Ref:      ${n.alertId}`,
+          `Escalation: ${n.chain}, step ${n.step + 1}, due ${n.dueAt.toISOString()}`,
+          '',
+          'Please make sure the station acts on it and acknowledges it on CCTNS.',
+        ].join('\n');
+  return { subject, text };
+}
+
+/**
+ * Runs the escalation chains of one broker for its own stations: for each recent alert that
+ * addresses some of them, the planner says which officers are due a message given who has
+ * acknowledged; each is queued once (its key), so ticks, restarts and replicas never double it.
+ */
+export class Escalator {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  /** Alerts older than the longest chain (plus an hour) cannot escalate any more. */
+  private readonly horizonMs: number;
+
+  constructor(
+    private readonly deps: {
+      store: BrokerStore;
+      policy: EscalationPolicy;
+      contacts: ContactDirectory;
+      /** This broker's State/UT: it escalates for its own stations. */
+      state: string;
+      clock: () => Date;
+      logger: Logger;
+      /** Called after new notifications were queued (e.g. to dispatch at once). */
+      onQueued?: () => void;
+    },
+  ) {
+    this.horizonMs =
+      Math.max(0, ...deps.policy.chains.flatMap((c) => c.steps.map((s) => s.afterMs))) + 3_600_000;
+  }
+
+  /** One pass; returns how many notifications were newly queued. Never runs twice at once. */
+  tick(): Promise<number> {
+    this.running ??= this.pass().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async pass(): Promise<number> {
+    const now = this.deps.clock();
+    const alerts = await this.deps.store.recentAlerts(
+      new Date(now.getTime() - this.horizonMs),
+      now,
+      1000,
+    );
+    if (alerts.length === 0) return 0;
+    const stations = (await this.deps.store.stations(`station/${this.deps.state}/`)).map((s) => ({
+      identity: s.identity,
+      keys: listenKeys(parseIdentity(s.identity)),
+    }));
+    let queued = 0;
+    for (const entry of alerts) {
+      const addressed = stations
+        .filter((s) => s.keys.some((k) => entry.targets.includes(k)))
+        .map((s) => s.identity);
+      if (addressed.length === 0) continue;
+      // The alert was verified when it entered the log; here it is only read.
+      const alert = Alert.decode(Buffer.from(entry.jws.split('.')[1] ?? '', 'base64url'));
+      const info = alert.info[0];
+      if (!info) continue;
+      const summary = {
+        id: alert.identifier,
+        headline: info.headline || info.event,
+        severity: label(Severity, 'SEVERITY_', info.severity),
+        categories: info.categories.map((c) => label(Category, 'CATEGORY_', c)),
+        sentAt: alert.sent ?? entry.createdAt,
+        sender: alert.sender,
+      };
+      const acknowledged = new Set(
+        (await this.deps.store.receipts(alert.identifier))
+          .filter((r) => r.kind === 'acknowledged')
+          .map((r) => r.station),
+      );
+      const plan = planEscalations({
+        policy: this.deps.policy,
+        contacts: this.deps.contacts,
+        alert: summary,
+        stations: addressed,
+        acknowledged,
+        now,
+      });
+      for (const n of plan) {
+        const { subject, text } = escalationText(n, summary);
+        if (
+          await this.deps.store.enqueueNotification({
+            key: n.key,
+            alertId: n.alertId,
+            station: n.station,
+            contactId: n.contactId,
+            channel: n.channel,
+            to: n.to,
+            subject,
+            text,
+            nextAttemptAt: now,
+            createdAt: now,
+          })
+        ) {
+          queued++;
+          this.deps.logger.info(
+            {
+              alert: n.alertId,
+              station: n.station,
+              contact: n.contactId,
+              channel: n.channel,
+              chain: n.chain,
+              step: n.step,
+            },
+            'escalation queued',
+          );
+        }
+      }
+    }
+    if (queued > 0) this.deps.onQueued?.();
+    return queued;
+  }
+
+  /** Ticks every `intervalMs` until stopped. */
+  start(intervalMs = 15_000): void {
+    this.timer ??= setInterval(
+      () =>
+        void this.tick().catch((err: unknown) =>
+          this.deps.logger.error({ err }, 'escalation pass failed'),
+        ),
+      intervalMs,
+    );
+    this.timer.unref();
+  }
+
+  /** Stops ticking and waits for a pass under way. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}
