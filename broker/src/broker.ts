@@ -21,6 +21,7 @@ import { StationSession, type LinkDeps } from './grpc/station-link.js';
 import { Hub } from './link/hub.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
+import { Notifications } from './notify/notifications.js';
 import { RateLimiter } from './ops/rate-limit.js';
 import { SqliteBrokerStore } from './store/sqlite.js';
 import type { BrokerStore } from './store/store.js';
@@ -90,6 +91,7 @@ export class Broker {
       sessions: Set<StationSession>;
       timers: NodeJS.Timeout[];
       federation: Federation;
+      notifications: Notifications | null;
       backbone: Backbone;
       /** Whether stopping the broker closes the backbone (it made it) or leaves it to its owner. */
       ownsBackbone: boolean;
@@ -248,14 +250,25 @@ export class Broker {
       );
     }
 
+    // Notifications run where the stations are: a state broker escalates for its own stations.
+    const notifications =
+      config.notify && state !== 'national'
+        ? Notifications.create({ config: config.notify, store, state, logger, clock })
+        : null;
+    notifications?.start(config.notify!.tickSeconds);
     let http: HttpServer | null = null;
     let httpAddress: string | null = null;
     if (config.httpListen) {
-      const ops = await startOpsServer(config.httpListen, metrics, () => ({
-        identity: config.identity,
-        connectedStations: sessions.size,
-        backbone: backbone.status(),
-      }));
+      const ops = await startOpsServer(
+        config.httpListen,
+        metrics,
+        () => ({
+          identity: config.identity,
+          connectedStations: sessions.size,
+          backbone: backbone.status(),
+        }),
+        notifications?.routes ?? {},
+      );
       http = ops.server;
       httpAddress = ops.address;
     }
@@ -274,6 +287,7 @@ export class Broker {
         sessions,
         timers,
         federation,
+        notifications,
         backbone,
         ownsBackbone: !opts.backbone,
       },
@@ -283,6 +297,11 @@ export class Broker {
       'broker listening',
     );
     return broker;
+  }
+
+  /** The broker's notifications (dispatcher, escalator), when configured. */
+  get notifications(): Notifications | null {
+    return this.parts.notifications;
   }
 
   /** Identities of the stations linked right now. */
@@ -311,6 +330,7 @@ export class Broker {
     await new Promise<void>((resolve) =>
       this.parts.http ? this.parts.http.close(() => resolve()) : resolve(),
     );
+    await this.parts.notifications?.stop();
     await this.parts.federation.stop();
     if (this.parts.ownsBackbone) await this.parts.backbone.close();
     await this.parts.store.close();

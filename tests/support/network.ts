@@ -63,7 +63,12 @@ export async function startBroker(
   pki: Pki,
   state: string,
   overrides: Record<string, unknown> = {},
-  opts: { backbone?: Backbone; replica?: string } = {},
+  opts: {
+    backbone?: Backbone;
+    replica?: string;
+    env?: Record<string, string>;
+    clock?: () => Date;
+  } = {},
 ): Promise<Broker> {
   const replica = opts.replica ?? '1';
   const bdir = join(dir, replica === '1' ? `broker-${state}` : `broker-${state}-r${replica}`);
@@ -86,11 +91,12 @@ export async function startBroker(
       replica,
       ...overrides,
     },
-    { baseDir: bdir, env: { CCTNS_CA_PASSPHRASE: TEST_PASSPHRASE } },
+    { baseDir: bdir, env: { CCTNS_CA_PASSPHRASE: TEST_PASSPHRASE, ...opts.env } },
   );
   return Broker.start(config, {
     logger: testLogger,
     ...(opts.backbone ? { backbone: opts.backbone } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
 }
 

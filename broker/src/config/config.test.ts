@@ -62,6 +62,7 @@ describe('brokerConfig', () => {
       policy: null,
       replica: '1',
       nats: null,
+      notify: null,
       limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
     });
     expect(c.limits).toEqual(BROKER_DEFAULTS.limits);
@@ -376,6 +377,59 @@ describe('loadBrokerConfig', () => {
   it('refuses a missing file with CONFIG_INVALID', () => {
     expect(() => loadBrokerConfig(join(dir, 'absent.json'), {})).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
+    );
+  });
+});
+
+describe('brokerConfig notify', () => {
+  const notify = (over: Record<string, unknown> = {}) => ({
+    contacts: 'contacts.json',
+    escalation: 'escalation.json',
+    ...over,
+  });
+
+  it('resolves the data files, applies rates and takes secrets from the environment only', () => {
+    const c = brokerConfig(
+      {
+        ...minimal(),
+        notify: notify({
+          sms: { accountSid: 'AC1', from: '+15005550006' },
+          email: { host: 'smtp.example', port: 587, user: 'alerts', from: 'alerts@example.in' },
+        }),
+      },
+      { baseDir: dir, env: { CCTNS_TWILIO_AUTH_TOKEN: 'tok', CCTNS_SMTP_PASSWORD: 'pw' } },
+    );
+    expect(c.notify).toMatchObject({
+      contacts: join(dir, 'contacts.json'),
+      tickSeconds: 15,
+      sms: { authToken: 'tok', ratePerSecond: 1 },
+      email: { password: 'pw', ratePerSecond: 5 },
+    });
+  });
+
+  it('refuses SMS without the auth token in the environment', () => {
+    expect(
+      configError({
+        ...minimal(),
+        notify: notify({
+          sms: { accountSid: 'AC1', from: '+15005550006', authToken: 'in-the-file' },
+        }),
+      }).message,
+    ).toMatch(/CCTNS_TWILIO_AUTH_TOKEN/);
+  });
+
+  it('refuses SMS without a sender', () => {
+    expect(
+      configError(
+        { ...minimal(), notify: notify({ sms: { accountSid: 'AC1' } }) },
+        { CCTNS_TWILIO_AUTH_TOKEN: 't' },
+      ).message,
+    ).toMatch(/notify\.sms/);
+  });
+
+  it('names a missing data file field', () => {
+    expect(configError({ ...minimal(), notify: { escalation: 'e.json' } }).message).toMatch(
+      /notify\.contacts/,
     );
   });
 });

@@ -41,6 +41,8 @@ export interface BrokerConfig {
    * runs the broker alone on a private in-process backbone.
    */
   nats: { servers: string[]; stream: string } | null;
+  /** SMS and email notifications and escalation chains, or null. */
+  notify: NotifyConfig | null;
   limits: {
     /** Largest signed message accepted, bytes. */
     maxMessageBytes: number;
@@ -48,6 +50,41 @@ export interface BrokerConfig {
     ratePerSecond: number;
     burst: number;
   };
+}
+
+/** Notification settings. Secrets come from the environment only. */
+export interface NotifyConfig {
+  /** Contact directory file (JSON). */
+  contacts: string;
+  /** Escalation chains file (JSON). */
+  escalation: string;
+  /** How often escalation chains are evaluated. */
+  tickSeconds: number;
+  sms: {
+    accountSid: string;
+    /** From `CCTNS_TWILIO_AUTH_TOKEN`. */
+    authToken: string;
+    from: string | null;
+    messagingServiceSid: string | null;
+    /** The public URL Twilio posts status callbacks to (served at /twilio/status on httpListen). */
+    statusCallbackUrl: string | null;
+    dltEntityId: string | null;
+    dltTemplateId: string | null;
+    /** Twilio API base URL; only for tests and proxies. */
+    baseUrl: string | null;
+    ratePerSecond: number;
+  } | null;
+  email: {
+    host: string;
+    port: number;
+    secure: boolean;
+    requireTLS: boolean;
+    user: string | null;
+    /** From `CCTNS_SMTP_PASSWORD`. */
+    password: string | null;
+    from: string;
+    ratePerSecond: number;
+  } | null;
 }
 
 /** Defaults for every optional field. */
@@ -155,6 +192,7 @@ export function brokerConfig(
   if (durability !== 'normal' && durability !== 'full')
     throw bad('durability', "must be 'normal' or 'full'");
   const state = id.state === 'national' ? 'CENTRAL' : id.state;
+  const notify = notifyConfig(file['notify'], env, path);
   const config: BrokerConfig = {
     identity,
     trustDomain: str(
@@ -178,6 +216,7 @@ export function brokerConfig(
     policy: policy === null || policy === '' ? null : path(str(policy, 'policy')),
     replica,
     nats,
+    notify,
 
     limits: {
       maxMessageBytes: positive(limits['maxMessageBytes'], 'limits.maxMessageBytes'),
@@ -203,6 +242,63 @@ export function brokerConfig(
   Object.freeze(config.limits);
   if (config.nats) Object.freeze(config.nats);
   return Object.freeze(config);
+}
+
+function notifyConfig(
+  raw: unknown,
+  env: NodeJS.ProcessEnv,
+  path: (p: string) => string,
+): NotifyConfig | null {
+  if (raw === undefined || raw === null) return null;
+  const n = raw as Record<string, unknown>;
+  const opt = (v: unknown, field: string) =>
+    v === undefined || v === null || v === '' ? null : str(v, field);
+  const rate = (v: unknown, field: string, def: number) =>
+    v === undefined ? def : positive(v, field);
+  let sms: NotifyConfig['sms'] = null;
+  if (n['sms']) {
+    const s = n['sms'] as Record<string, unknown>;
+    const authToken = env['CCTNS_TWILIO_AUTH_TOKEN'];
+    if (!authToken)
+      throw bad(
+        'notify.sms',
+        'needs the Twilio auth token in CCTNS_TWILIO_AUTH_TOKEN (never in the file)',
+      );
+    sms = {
+      accountSid: str(s['accountSid'], 'notify.sms.accountSid'),
+      authToken,
+      from: opt(s['from'], 'notify.sms.from'),
+      messagingServiceSid: opt(s['messagingServiceSid'], 'notify.sms.messagingServiceSid'),
+      statusCallbackUrl: opt(s['statusCallbackUrl'], 'notify.sms.statusCallbackUrl'),
+      dltEntityId: opt(s['dltEntityId'], 'notify.sms.dltEntityId'),
+      dltTemplateId: opt(s['dltTemplateId'], 'notify.sms.dltTemplateId'),
+      baseUrl: opt(s['baseUrl'], 'notify.sms.baseUrl'),
+      ratePerSecond: rate(s['ratePerSecond'], 'notify.sms.ratePerSecond', 1),
+    };
+    if (!sms.from && !sms.messagingServiceSid)
+      throw bad('notify.sms', 'needs from (a sender) or messagingServiceSid');
+  }
+  let email: NotifyConfig['email'] = null;
+  if (n['email']) {
+    const e = n['email'] as Record<string, unknown>;
+    email = {
+      host: str(e['host'], 'notify.email.host'),
+      port: positive(e['port'], 'notify.email.port'),
+      secure: Boolean(e['secure']),
+      requireTLS: Boolean(e['requireTLS']),
+      user: opt(e['user'], 'notify.email.user'),
+      password: env['CCTNS_SMTP_PASSWORD'] ?? null,
+      from: str(e['from'], 'notify.email.from'),
+      ratePerSecond: rate(e['ratePerSecond'], 'notify.email.ratePerSecond', 5),
+    };
+  }
+  return {
+    contacts: path(str(n['contacts'], 'notify.contacts')),
+    escalation: path(str(n['escalation'], 'notify.escalation')),
+    tickSeconds: rate(n['tickSeconds'], 'notify.tickSeconds', 15),
+    sms,
+    email,
+  };
 }
 
 /** Reads a JSON config file and builds the configuration from it. */

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
 
@@ -7,9 +7,14 @@ export async function startOpsServer(
   listen: string,
   metrics: Metrics,
   health: () => Record<string, unknown>,
+  /** More endpoints by path (e.g. `/twilio/status`), whatever the method; they answer themselves. */
+  routes: Record<string, RequestListener> = {},
 ): Promise<{ server: Server; address: string }> {
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/healthz') {
+    const route = routes[(req.url ?? '').split('?')[0]!];
+    if (route) {
+      route(req, res);
+    } else if (req.method === 'GET' && req.url === '/healthz') {
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: 'ok', ...health() }));
