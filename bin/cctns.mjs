@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { registerPkiCommands, runCli } from '@cctns/pki/cli';
 import { registerBrokerCommands } from '@cctns/broker/cli';
 import { registerAgentCommands } from '@cctns/station-agent/cli';
-import { registerUpCommand } from '@cctns/hq-console/cli';
+import { registerConsoleCommands, registerUpCommand } from '@cctns/hq-console/cli';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -28,5 +28,6 @@ registerUpCommand(program);
 registerPkiCommands(program);
 registerBrokerCommands(program);
 registerAgentCommands(program);
+registerConsoleCommands(program);
 
 process.exitCode = await runCli(program, process.argv);

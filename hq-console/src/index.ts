@@ -11,3 +11,13 @@ export {
   type RunningNetwork,
   type UpOptions,
 } from './up/up.js';
+export { Accounts, LOCKOUT, ROLES, type Operator, type OperatorRole } from './auth/accounts.js';
+export { CONSOLE_ERROR_CODES, ConsoleError, type ConsoleErrorCode } from './auth/errors.js';
+export {
+  IDLE_TIMEOUT_MS,
+  SESSION_COOKIE,
+  Sessions,
+  sessionFromCookie,
+  type SessionClaims,
+} from './auth/sessions.js';
+export { otpauthUri, totpCode, verifyTotp } from './auth/totp.js';

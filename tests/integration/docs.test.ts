@@ -4,6 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { BROKER_ERRORS } from '@cctns/broker';
 import { EXIT, PKI_ERROR_CODES } from '@cctns/pki';
 import { AGENT_ERROR_CODES } from '@cctns/station-agent';
+import { CONSOLE_ERROR_CODES } from '@cctns/hq-console';
 import { describe, expect, it } from 'vitest';
 
 // The README is the front door: every error code a user can meet is documented there.
@@ -30,6 +31,13 @@ describe('README', () => {
 
   it.each(Object.entries(AGENT_ERROR_CODES))(
     'documents agent error %s with its exit code',
+    (code, { exit }) => {
+      expect(readme).toMatch(row(`\`${code}\``, exit));
+    },
+  );
+
+  it.each(Object.entries(CONSOLE_ERROR_CODES))(
+    'documents console error %s with its exit code',
     (code, { exit }) => {
       expect(readme).toMatch(row(`\`${code}\``, exit));
     },

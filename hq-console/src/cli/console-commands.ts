@@ -1,0 +1,141 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { outputOf, promptHidden } from '@cctns/pki/cli';
+import { Option, type Command } from 'commander';
+import { Accounts, ROLES } from '../auth/accounts.js';
+import { ConsoleError } from '../auth/errors.js';
+
+/** Default console data directory: `$CCTNS_CONSOLE_DIR`, else `./data/console`. */
+export function defaultConsoleDir(): string {
+  return process.env['CCTNS_CONSOLE_DIR'] ?? join('data', 'console');
+}
+
+function withAccounts<T>(cmd: Command, fn: (a: Accounts) => Promise<T> | T): Promise<T> {
+  const file = join(resolve(cmd.optsWithGlobals().consoleDir as string), 'console.db');
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const accounts = new Accounts(file);
+  return Promise.resolve()
+    .then(() => fn(accounts))
+    .finally(() => accounts.close());
+}
+
+/** The new operator's password: `CCTNS_OPERATOR_PASSWORD`, else asked twice on the terminal. */
+async function newPassword(): Promise<string> {
+  const env = process.env['CCTNS_OPERATOR_PASSWORD'];
+  if (env) return env;
+  if (!process.stdin.isTTY)
+    throw new ConsoleError(
+      'INPUT_INVALID',
+      'set CCTNS_OPERATOR_PASSWORD or run in a terminal to type the password',
+    );
+  const a = await promptHidden('Password for the new operator: ');
+  const b = await promptHidden('Repeat it: ');
+  if (a !== b) throw new ConsoleError('INPUT_INVALID', 'the two passwords differ');
+  return a;
+}
+
+/** Registers `cctns console …` (operator accounts; the console server arrives with its issue). */
+export function registerConsoleCommands(program: Command): Command {
+  const group = program
+    .command('console')
+    .description(
+      'HQ console: operator accounts (password + TOTP, lockout after 5 failures in 15 minutes)',
+    )
+    .addOption(
+      new Option('--console-dir <dir>', 'console data directory')
+        .env('CCTNS_CONSOLE_DIR')
+        .default(defaultConsoleDir()),
+    );
+  const user = group.command('user').description('operator accounts');
+
+  user
+    .command('add')
+    .description(
+      'create an operator; prints the TOTP secret and otpauth URI to enrol in an authenticator app',
+    )
+    .requiredOption('--username <name>', 'lower-case, e.g. duty1')
+    .addOption(
+      new Option('--role <role>', 'what the operator may do').choices([...ROLES]).default('viewer'),
+    )
+    .requiredOption('--scope <scope>', 'national, or the State/UT code of a state HQ')
+    .action(async (opts: { username: string; role: string; scope: string }, cmd: Command) => {
+      const out = outputOf(cmd);
+      const password = await newPassword();
+      await withAccounts(cmd, async (a) => {
+        const r = await a.add({
+          username: opts.username,
+          role: opts.role,
+          scope: opts.scope,
+          password,
+          now: new Date(),
+        });
+        out.result(
+          [
+            `Operator ${opts.username} (${opts.role}, ${opts.scope}) created.`,
+            `Enrol the second factor in an authenticator app:`,
+            `  secret: ${r.totpSecret}`,
+            `  uri:    ${r.otpauth}`,
+          ].join('\n'),
+          {
+            username: opts.username,
+            role: opts.role,
+            scope: opts.scope,
+            totpSecret: r.totpSecret,
+            otpauth: r.otpauth,
+          },
+        );
+      });
+    });
+
+  user
+    .command('list')
+    .description('operators with role, scope and lock state')
+    .action(async (_o: unknown, cmd: Command) => {
+      const out = outputOf(cmd);
+      await withAccounts(cmd, (a) => {
+        const ops = a.list();
+        out.result(
+          ops
+            .map((o) =>
+              `${o.username.padEnd(20)} ${o.role.padEnd(14)} ${o.scope.padEnd(9)} ${o.locked ? 'LOCKED' : ''}`.trimEnd(),
+            )
+            .join('\n') || 'No operators.',
+          ops,
+        );
+      });
+    });
+
+  for (const [name, what] of [
+    ['lock', 'lock an account'],
+    ['unlock', 'unlock an account and forget its failed sign-ins'],
+    ['reset-totp', 'give an operator a new TOTP secret (a lost phone)'],
+  ] as const) {
+    user
+      .command(name)
+      .argument('<username>')
+      .description(what)
+      .action(async (username: string, _o: unknown, cmd: Command) => {
+        const out = outputOf(cmd);
+        await withAccounts(cmd, (a) => {
+          if (name === 'lock') {
+            a.lock(username, new Date());
+            out.result(`Locked ${username}.`, { username, locked: true });
+          } else if (name === 'unlock') {
+            a.unlock(username);
+            out.result(`Unlocked ${username}.`, { username, locked: false });
+          } else {
+            const r = a.resetTotp(username);
+            out.result(
+              [
+                `New second factor for ${username}:`,
+                `  secret: ${r.totpSecret}`,
+                `  uri:    ${r.otpauth}`,
+              ].join('\n'),
+              { username, totpSecret: r.totpSecret, otpauth: r.otpauth },
+            );
+          }
+        });
+      });
+  }
+  return group;
+}
