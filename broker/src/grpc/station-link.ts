@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import type { Intake } from '../alerts/intake.js';
 import { listenKeys, type TargetKey } from '../alerts/targets.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
-import type { Hub, Wakeable } from '../link/hub.js';
+import type { Hub } from '../link/hub.js';
+import { deliveryOf, LogPump, writeWithBackpressure } from '../link/pump.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RateLimiter } from '../ops/rate-limit.js';
 import type { BrokerStore } from '../store/store.js';
@@ -31,8 +32,6 @@ export interface LinkDeps {
   sessions: Set<StationSession>;
 }
 
-/** Deliveries read from the log per query. */
-const BATCH = 256;
 /** How often acknowledged cursors are written to the store. */
 const CURSOR_FLUSH_MS = 1000;
 
@@ -43,14 +42,12 @@ type Call = ServerDuplexStream<AgentMessage, BrokerMessage>;
  * are handled one at a time, in order; deliveries are read from the log after the station's
  * cursor whenever the hub wakes the session, with back-pressure from the stream.
  */
-export class StationSession implements Wakeable {
+export class StationSession {
   readonly peer: VerifiedCertificate;
   private readonly keys: TargetKey[];
   private readonly log: Logger;
-  private sent = 0;
   private started = false;
-  private pumping = false;
-  private dirty = false;
+  private pump: LogPump | undefined;
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
@@ -121,8 +118,21 @@ export class StationSession implements Wakeable {
           if (this.started)
             throw new BrokerError('PROTOCOL', 'hello was already received on this link');
           this.started = true;
-          this.sent = body.value.cursor;
-          this.unsubscribe = this.deps.hub.subscribe(this.keys, this);
+          const pump = new LogPump(
+            body.value.cursor,
+            (after, limit) =>
+              this.deps.store.entriesFor(this.keys, after, { limit, now: this.deps.clock() }),
+            async (e) => {
+              await this.write({ body: { $case: 'delivery', value: deliveryOf(e) } });
+              this.deps.metrics.inc('cctns_deliveries_total', { kind: e.kind });
+            },
+            (err) => {
+              this.log.error({ err }, 'delivery failed');
+              this.call.emit('error', toServiceError(err, this.log));
+            },
+          );
+          this.pump = pump;
+          this.unsubscribe = this.deps.hub.subscribe(this.keys, pump);
           const head = await this.deps.store.head();
           await this.write({
             body: {
@@ -131,11 +141,11 @@ export class StationSession implements Wakeable {
                 broker: this.deps.identity,
                 station: this.peer.identityString,
                 logHead: head,
-                resumeFrom: this.sent,
+                resumeFrom: body.value.cursor,
               },
             },
           });
-          this.wake();
+          pump.wake();
           return;
         }
         case 'alert':
@@ -195,68 +205,16 @@ export class StationSession implements Wakeable {
       .catch((err: unknown) => this.log.error({ err }, 'cursor write failed'));
   }
 
-  /** Called by the hub when an entry addressed to this station was appended. */
-  wake(): void {
-    if (!this.started || this.closed) return;
-    this.dirty = true;
-    if (!this.pumping) void this.pump();
-  }
-
-  private async pump(): Promise<void> {
-    this.pumping = true;
-    try {
-      while (this.dirty && !this.closed) {
-        this.dirty = false;
-        for (;;) {
-          const entries = await this.deps.store.entriesFor(this.keys, this.sent, {
-            limit: BATCH,
-            now: this.deps.clock(),
-          });
-          for (const e of entries) {
-            if (this.closed) return;
-            const item =
-              e.kind === 'alert'
-                ? ({ $case: 'alert', value: { jws: e.jws } } as const)
-                : ({ $case: 'receipt', value: { jws: e.jws } } as const);
-            await this.write({ body: { $case: 'delivery', value: { seq: e.seq, item } } });
-            this.sent = e.seq;
-            this.deps.metrics.inc('cctns_deliveries_total', { kind: e.kind });
-          }
-          if (entries.length < BATCH) break;
-        }
-      }
-    } catch (err) {
-      this.log.error({ err }, 'delivery failed');
-      this.call.emit('error', toServiceError(err, this.log));
-    } finally {
-      this.pumping = false;
-    }
-  }
-
   private async write(msg: BrokerMessage): Promise<void> {
     if (this.closed) return;
-    if (!this.call.write(msg)) await this.drained();
-  }
-
-  /** Resolves when the stream can take more, or is gone; leaves no listener behind. */
-  private drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        this.call.off('drain', done);
-        this.call.off('close', done);
-        this.call.off('error', done);
-        resolve();
-      };
-      this.call.on('drain', done);
-      this.call.on('close', done);
-      this.call.on('error', done);
-    });
+    await writeWithBackpressure(this.call, msg);
   }
 
   /** Closes the session (idempotent) and records the station offline. */
   close(why: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.pump?.stop();
     this.unsubscribe?.();
     this.deps.sessions.delete(this);
     if (this.flushTimer) {
