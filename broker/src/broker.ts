@@ -7,6 +7,7 @@ import {
   EnrollmentServiceService,
   RenewalServiceService,
   StationLinkServiceService,
+  SupervisionServiceService,
 } from '@cctns/proto';
 import { pino, type Logger } from 'pino';
 import { Intake } from './alerts/intake.js';
@@ -18,6 +19,7 @@ import { NatsBackbone } from './backbone/nats.js';
 import type { BrokerConfig } from './config/config.js';
 import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
 import { StationSession, type LinkDeps } from './grpc/station-link.js';
+import { supervisionService } from './grpc/supervision.js';
 import { Hub } from './link/hub.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
@@ -231,6 +233,10 @@ export class Broker {
     grpc.addService(
       DirectoryServiceService,
       directoryService({ store, trust, logger, clock, state }),
+    );
+    grpc.addService(
+      SupervisionServiceService,
+      supervisionService({ home: state, trust, store, hub, metrics, logger, clock }),
     );
     const grpcAddress = await bind(
       grpc,

@@ -12,6 +12,13 @@ export interface Wakeable {
  */
 export class Hub {
   private readonly byKey = new Map<TargetKey, Set<Wakeable>>();
+  private readonly everything = new Set<Wakeable>();
+
+  /** Subscribes `sub` to every entry (supervision); returns the unsubscribe function. */
+  subscribeAll(sub: Wakeable): () => void {
+    this.everything.add(sub);
+    return () => void this.everything.delete(sub);
+  }
 
   /** Subscribes `sub` to `keys`; returns the unsubscribe function. */
   subscribe(keys: readonly TargetKey[], sub: Wakeable): () => void {
@@ -31,7 +38,7 @@ export class Hub {
 
   /** Wakes every subscriber listening on any of `targets`, once each. */
   publish(targets: readonly TargetKey[]): number {
-    const woken = new Set<Wakeable>();
+    const woken = new Set<Wakeable>(this.everything);
     for (const t of targets) for (const sub of this.byKey.get(t) ?? []) woken.add(sub);
     for (const sub of woken) sub.wake();
     return woken.size;

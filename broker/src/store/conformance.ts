@@ -561,6 +561,24 @@ export function storeConformance(
       });
     });
 
+    it('lists every entry after a sequence, expired ones and receipts included, for supervision', async () => {
+      const e = (id: string, kind: 'alert' | 'receipt', expiresAt: Date | null) => ({
+        kind,
+        id,
+        sender: PS1,
+        targets: [PS2],
+        expiresAt,
+        createdAt: at(0),
+        ref: null,
+        jws: `jws-${id}`,
+      });
+      const a = await store.append(e('a', 'alert', at(-HOUR)));
+      await store.append(e('a/r', 'receipt', null));
+      await store.append(e('b', 'alert', null));
+      expect((await store.entriesAfter(0, 10)).map((x) => x.id)).toEqual(['a', 'a/r', 'b']);
+      expect((await store.entriesAfter(a.seq, 1)).map((x) => x.id)).toEqual(['a/r']);
+    });
+
     it('lists recent unexpired alerts, oldest first, without receipts', async () => {
       const entry = (
         id: string,

@@ -288,6 +288,14 @@ export class SqliteBrokerStore implements BrokerStore {
     this.db.close();
   }
 
+  async entriesAfter(afterSeq: number, limit: number): Promise<LogEntry[]> {
+    return (
+      this.db
+        .prepare('SELECT * FROM log WHERE seq > ? ORDER BY seq LIMIT ?')
+        .all(afterSeq, limit) as Row[]
+    ).map(toEntry);
+  }
+
   async recentAlerts(since: Date, now: Date, limit: number): Promise<LogEntry[]> {
     const rows = this.db
       .prepare(

@@ -96,6 +96,8 @@ export interface BrokerStore {
     afterSeq: number,
     opts: { limit: number; now: Date },
   ): Promise<LogEntry[]>;
+  /** Every entry after `afterSeq`, expired or not, in log order (supervision sees everything). */
+  entriesAfter(afterSeq: number, limit: number): Promise<LogEntry[]>;
   /** How many unexpired entries after `afterSeq` are addressed to any of `keys`. */
   countFor(keys: readonly TargetKey[], afterSeq: number, now: Date): Promise<number>;
   /** The highest sequence number in the log (0 when empty). */

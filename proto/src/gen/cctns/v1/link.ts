@@ -12,7 +12,9 @@ import {
   Client,
   type ClientDuplexStream,
   type ClientOptions,
+  type ClientReadableStream,
   type handleBidiStreamingCall,
+  type handleServerStreamingCall,
   makeGenericClientConstructor,
   type Metadata,
   type UntypedServiceImplementation,
@@ -154,6 +156,15 @@ export interface BrokerMessage {
     | { $case: "accepted"; value: Accepted }
     | { $case: "refused"; value: Refused }
     | undefined;
+}
+
+/**
+ * Supervision: an HQ identity (console) follows everything in its broker's log — every alert and
+ * receipt — from a cursor, then live. A state HQ sees its state's broker, national HQ the national.
+ */
+export interface SuperviseRequest {
+  /** The last sequence already seen (0: from the beginning). */
+  cursor: number;
 }
 
 function createBaseReceipt(): Receipt {
@@ -1310,6 +1321,73 @@ export const BrokerMessage: MessageFns<BrokerMessage> = {
   },
 };
 
+function createBaseSuperviseRequest(): SuperviseRequest {
+  return { cursor: 0 };
+}
+
+export const SuperviseRequest: MessageFns<SuperviseRequest> = {
+  encode(message: SuperviseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cursor !== 0) {
+      writer.uint32(8).uint64(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SuperviseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSuperviseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.cursor = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SuperviseRequest {
+    return { cursor: isSet(object.cursor) ? globalThis.Number(object.cursor) : 0 };
+  },
+
+  toJSON(message: SuperviseRequest): unknown {
+    const obj: any = {};
+    if (message.cursor !== 0) {
+      obj.cursor = Math.round(message.cursor);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SuperviseRequest>, I>>(base?: I): SuperviseRequest {
+    return SuperviseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SuperviseRequest>, I>>(object: I): SuperviseRequest {
+    const message = createBaseSuperviseRequest();
+    message.cursor = object.cursor ?? 0;
+    return message;
+  },
+};
+
 export type StationLinkServiceService = typeof StationLinkServiceService;
 export const StationLinkServiceService = {
   link: {
@@ -1339,6 +1417,41 @@ export const StationLinkServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): StationLinkServiceClient;
   service: typeof StationLinkServiceService;
+  serviceName: string;
+};
+
+export type SupervisionServiceService = typeof SupervisionServiceService;
+export const SupervisionServiceService = {
+  supervise: {
+    path: "/cctns.v1.SupervisionService/Supervise" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: SuperviseRequest): Buffer => Buffer.from(SuperviseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SuperviseRequest => SuperviseRequest.decode(value),
+    responseSerialize: (value: Delivery): Buffer => Buffer.from(Delivery.encode(value).finish()),
+    responseDeserialize: (value: Buffer): Delivery => Delivery.decode(value),
+  },
+} as const;
+
+export interface SupervisionServiceServer extends UntypedServiceImplementation {
+  supervise: handleServerStreamingCall<SuperviseRequest, Delivery>;
+}
+
+export interface SupervisionServiceClient extends Client {
+  supervise(request: SuperviseRequest, options?: Partial<CallOptions>): ClientReadableStream<Delivery>;
+  supervise(
+    request: SuperviseRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<Delivery>;
+}
+
+export const SupervisionServiceClient = makeGenericClientConstructor(
+  SupervisionServiceService,
+  "cctns.v1.SupervisionService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): SupervisionServiceClient;
+  service: typeof SupervisionServiceService;
   serviceName: string;
 };
 
