@@ -21,3 +21,12 @@ export {
   type SessionClaims,
 } from './auth/sessions.js';
 export { otpauthUri, totpCode, verifyTotp } from './auth/totp.js';
+export { ConsoleServer, type ConsoleServerOptions } from './server/server.js';
+export { alertView, receiptView } from './server/feed.js';
+export type {
+  AlertView,
+  ClientToServerEvents,
+  ReceiptView,
+  ServerToClientEvents,
+  SocketData,
+} from './server/events.js';

@@ -1,0 +1,150 @@
+import { credentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  Alert,
+  Category,
+  MsgType,
+  PersonRole,
+  Receipt,
+  ReceiptKind,
+  Severity,
+  SupervisionServiceClient,
+  Urgency,
+  VehicleStatus,
+  type Delivery,
+} from '@cctns/proto';
+import type { Logger } from 'pino';
+import type { AlertView, ReceiptView } from './events.js';
+
+const label = (e: Record<string, string | number>, prefix: string, v: number) => {
+  const k = Object.keys(e).find((x) => e[x] === v && x.startsWith(prefix));
+  return k ? k.slice(prefix.length).toLowerCase() : 'unknown';
+};
+
+function payload(jws: string): Buffer {
+  return Buffer.from(jws.split('.')[1] ?? '', 'base64url');
+}
+
+/** The console's view of an alert entry (the broker verified it before it entered the log). */
+export function alertView(seq: number, jws: string): AlertView {
+  const a = Alert.decode(payload(jws));
+  const info = a.info[0];
+  const to = a.to;
+  const states = new Set<string>([
+    ...(to?.states ?? []),
+    ...(to?.districts ?? []).map((d) => d.split('/')[0]!),
+    ...(to?.stations ?? []).map((s) => s.split('/')[1]!),
+  ]);
+  if (to?.national) states.add('national');
+  return {
+    seq,
+    id: a.identifier,
+    sender: a.sender,
+    msgType: label(MsgType, 'MSG_TYPE_', a.msgType),
+    severity: label(Severity, 'SEVERITY_', info?.severity ?? 0),
+    urgency: label(Urgency, 'URGENCY_', info?.urgency ?? 0),
+    categories: (info?.categories ?? []).map((c) => label(Category, 'CATEGORY_', c)),
+    headline: info?.headline || info?.event || a.identifier,
+    description: info?.description ?? '',
+    sent: a.sent ? a.sent.toISOString() : null,
+    expires: info?.expires ? info.expires.toISOString() : null,
+    references: a.references,
+    states: [...states].sort(),
+    persons: (a.police?.persons ?? []).map((p) => ({
+      name: p.name,
+      aliases: p.aliases,
+      role: label(PersonRole, 'PERSON_ROLE_', p.role),
+    })),
+    vehicles: (a.police?.vehicles ?? []).map((v) => ({
+      registration: v.registration,
+      make: v.make,
+      model: v.model,
+      colour: v.colour,
+      status: label(VehicleStatus, 'VEHICLE_STATUS_', v.status),
+    })),
+  };
+}
+
+/** The console's view of a receipt entry. */
+export function receiptView(seq: number, jws: string): ReceiptView {
+  const r = Receipt.decode(payload(jws));
+  return {
+    seq,
+    alertId: r.alertId,
+    station: r.station,
+    kind: label(ReceiptKind, 'RECEIPT_KIND_', r.kind),
+    at: r.at ? r.at.toISOString() : null,
+    note: r.note,
+  };
+}
+
+/**
+ * Follows the broker's supervision stream with the console's own certificate, from the last
+ * sequence seen, reconnecting with backoff; hands each entry to `onEntry`.
+ */
+export class SupervisionFeed {
+  private cursor = 0;
+  private stopped = false;
+  private call: ClientReadableStream<Delivery> | undefined;
+  private client: SupervisionServiceClient | undefined;
+
+  constructor(
+    private readonly opts: {
+      address: string;
+      rootPem: Buffer;
+      keyPem: Buffer;
+      chainPem: Buffer;
+      logger: Logger;
+    },
+    private readonly onEntry: (d: Delivery) => void,
+    private readonly onLink: (connected: boolean, detail?: string) => void,
+  ) {}
+
+  /** Starts following. */
+  start(): void {
+    void this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    let attempt = 0;
+    while (!this.stopped) {
+      const why = await this.once();
+      if (this.stopped) break;
+      this.onLink(false, why);
+      attempt++;
+      await new Promise((r) => setTimeout(r, Math.random() * Math.min(30_000, 500 * 2 ** attempt)));
+    }
+  }
+
+  private once(): Promise<string> {
+    const creds = credentials.createSsl(this.opts.rootPem, this.opts.keyPem, this.opts.chainPem, {
+      checkServerIdentity: () => undefined,
+    });
+    this.client = new SupervisionServiceClient(this.opts.address, creds, {
+      'grpc.ssl_target_name_override': 'broker.cctns',
+      'grpc.keepalive_time_ms': 30_000,
+    });
+    const call = this.client.supervise({ cursor: this.cursor });
+    this.call = call;
+    return new Promise((resolve) => {
+      let first = true;
+      call.on('data', (d: Delivery) => {
+        if (first) {
+          first = false;
+          this.onLink(true);
+        }
+        this.cursor = Math.max(this.cursor, d.seq);
+        this.onEntry(d);
+      });
+      call.on('metadata', () => this.onLink(true));
+      call.on('error', (e: ServiceError) => resolve(e.details || e.message));
+      call.on('end', () => resolve('the broker ended the stream'));
+    }).finally(() => this.client?.close()) as Promise<string>;
+  }
+
+  /** Stops following. */
+  stop(): void {
+    this.stopped = true;
+    this.call?.cancel();
+    this.client?.close();
+  }
+}
