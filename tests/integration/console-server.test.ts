@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Broker } from '@cctns/broker';
 import {
@@ -12,6 +12,8 @@ import type { Pki } from '@cctns/pki';
 import { composeAlert, type Agent } from '@cctns/station-agent';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cctns } from '../support/cli.js';
+import { startCctns } from '../support/processes.js';
 import {
   enrollStation,
   eventually,
@@ -170,5 +172,37 @@ describe('console server', () => {
     );
     expect(bad).toMatchObject({ ok: false, code: 'INPUT_INVALID' });
     socket.close();
+  });
+
+  it('runs from the CLI with a config file: session secret made 0600, health answered, SIGINT stops it', async () => {
+    const cfg = join(dir, 'console-cli.json');
+    writeFileSync(
+      cfg,
+      JSON.stringify({
+        listen: '127.0.0.1:0',
+        broker: broker.addresses.grpc,
+        tls: {
+          cert: 'console-tls/cert.pem',
+          key: 'console-tls/key.pem',
+          root: 'console-tls/root.pem',
+        },
+        consoleDir: 'console',
+        secretFile: 'console/session-secret',
+        secureCookies: false,
+      }),
+    );
+    const p = startCctns(['--json', 'console', 'start', '--config', cfg, '--log-level', 'warn']);
+    const ready = (await p.ready) as { address: string; scope: string };
+    expect(ready.scope).toBe('MH');
+    expect(statSync(join(dir, 'console', 'session-secret')).mode & 0o777).toBe(0o600);
+    expect(await (await fetch(`http://${ready.address}/healthz`)).json()).toMatchObject({
+      status: 'ok',
+      scope: 'MH',
+    });
+    p.child.kill('SIGINT');
+    expect(await p.exited).toBe(0);
+    const bad = await cctns(['console', 'start', '--config', join(dir, 'nope.json')]);
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('INPUT_INVALID');
   });
 });

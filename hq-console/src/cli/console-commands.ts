@@ -4,6 +4,9 @@ import { outputOf, promptHidden } from '@cctns/pki/cli';
 import { Option, type Command } from 'commander';
 import { Accounts, ROLES } from '../auth/accounts.js';
 import { ConsoleError } from '../auth/errors.js';
+import { loadConsoleConfig } from '../server/config.js';
+import { ConsoleServer } from '../server/server.js';
+import { pino } from 'pino';
 
 /** Default console data directory: `$CCTNS_CONSOLE_DIR`, else `./data/console`. */
 export function defaultConsoleDir(): string {
@@ -39,13 +42,48 @@ export function registerConsoleCommands(program: Command): Command {
   const group = program
     .command('console')
     .description(
-      'HQ console: operator accounts (password + TOTP, lockout after 5 failures in 15 minutes)',
+      'HQ console: the console server, and operator accounts (password + TOTP, lockout after 5 failures in 15 minutes)',
     )
     .addOption(
       new Option('--console-dir <dir>', 'console data directory')
         .env('CCTNS_CONSOLE_DIR')
         .default(defaultConsoleDir()),
     );
+  group
+    .command('start')
+    .description(
+      'run the console server until SIGINT/SIGTERM: sign-in, socket.io live feed from the broker',
+    )
+    .requiredOption(
+      '--config <file>',
+      'console config (JSON): listen, broker, tls {cert,key,root}, consoleDir, secretFile, secureCookies',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level')
+        .choices(['error', 'warn', 'info', 'debug'])
+        .default('info'),
+    )
+    .action(async (opts: { config: string; logLevel: string }, cmd: Command) => {
+      const out = outputOf(cmd);
+      const config = loadConsoleConfig(opts.config, process.env);
+      const server = await ConsoleServer.start({
+        ...config,
+        logger: pino({ level: opts.logLevel }),
+      });
+      out.note(
+        `console (${server.scope}) listening on http://${server.address}, following ${config.broker}`,
+      );
+      if (out.json)
+        process.stdout.write(
+          `${JSON.stringify({ ready: true, address: server.address, scope: server.scope })}\n`,
+        );
+      await new Promise<void>((r) => {
+        process.once('SIGINT', () => r());
+        process.once('SIGTERM', () => r());
+      });
+      await server.stop();
+    });
+
   const user = group.command('user').description('operator accounts');
 
   user
