@@ -299,7 +299,7 @@ describe('NatsBackbone on nats-server', () => {
     expect(() => natsServerConfig({ ...base, serverName: 'a b' })).toThrow(/server name/);
   });
 
-  it('consumes at a useful rate (2000 messages, end to end)', async () => {
+  it('delivers 2000 messages published at once, all of them, in stream order', async () => {
     const b = await NatsBackbone.connect({
       servers: server.url,
       tls: tlsOf(mh),
@@ -307,31 +307,24 @@ describe('NatsBackbone on nats-server', () => {
     });
     try {
       const N = 2000;
-      const published = Date.now();
       await Promise.all(
         Array.from({ length: N }, (_, i) =>
           b.publish('cctns.v1.GJ.rate', 'alert', `rate-${i}`, `payload-${i}`.padEnd(2000, 'x')),
         ),
       );
-      const publishMs = Date.now() - published;
       let seen = 0;
       let last = 0;
       let ordered = true;
-      const start = Date.now();
       const c = await b.consume('rate-GJ', 'cctns.v1.GJ.rate', async (m) => {
         if (m.seq <= last) ordered = false;
         last = m.seq;
         seen++;
       });
       await until(() => seen === N, 60_000);
-      const consumeMs = Date.now() - start;
       await c.stop();
+      // Order and completeness only: speed is measured by `npm run bench`, not asserted here.
       expect(ordered).toBe(true);
-      const rate = Math.round((N / consumeMs) * 1000);
-      console.log(
-        `NATS backbone: published ${N} in ${publishMs} ms, consumed in ${consumeMs} ms (${rate} msg/s)`,
-      );
-      expect(rate).toBeGreaterThan(200);
+      expect(seen).toBe(N);
     } finally {
       await b.close();
     }
