@@ -11,7 +11,7 @@ import {
   writeSecretFile,
   writePublicFile,
 } from '@cctns/pki';
-import { caPassphrase, collect, outputOf } from '@cctns/pki/cli';
+import { caPassphrase, collect, outputOf, untilStopSignal } from '@cctns/pki/cli';
 import { pino } from 'pino';
 import { natsServerConfig } from '../backbone/nats-config.js';
 import { Broker } from '../broker.js';
@@ -41,6 +41,7 @@ export function registerBrokerCommands(program: Command): Command {
     .action(async (opts: { config: string; logLevel: string }, cmd: Command) => {
       const out = outputOf(cmd);
       const config = loadBrokerConfig(opts.config, process.env);
+      const stopped = untilStopSignal();
       const broker = await Broker.start(config, { logger: pino({ level: opts.logLevel }) });
       out.note(
         `broker ${config.identity} listening: gRPC ${broker.addresses.grpc}, enrollment ${broker.addresses.enroll ?? 'off'}, health ${broker.addresses.http ?? 'off'}`,
@@ -49,11 +50,7 @@ export function registerBrokerCommands(program: Command): Command {
         process.stdout.write(
           `${JSON.stringify({ ready: true, identity: config.identity, ...broker.addresses })}\n`,
         );
-      await new Promise<void>((resolvePromise) => {
-        const stop = () => resolvePromise();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       await broker.stop();
     });
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { outputOf, promptHidden } from '@cctns/pki/cli';
+import { outputOf, promptHidden, untilStopSignal } from '@cctns/pki/cli';
 import { Option, type Command } from 'commander';
 import { Accounts, ROLES } from '../auth/accounts.js';
 import { ConsoleError } from '../auth/errors.js';
@@ -66,6 +66,7 @@ export function registerConsoleCommands(program: Command): Command {
     .action(async (opts: { config: string; logLevel: string }, cmd: Command) => {
       const out = outputOf(cmd);
       const config = loadConsoleConfig(opts.config, process.env);
+      const stopped = untilStopSignal();
       const server = await ConsoleServer.start({
         ...config,
         logger: pino({ level: opts.logLevel }),
@@ -77,10 +78,7 @@ export function registerConsoleCommands(program: Command): Command {
         process.stdout.write(
           `${JSON.stringify({ ready: true, address: server.address, scope: server.scope })}\n`,
         );
-      await new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
+      await stopped;
       await server.stop();
     });
 

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { isStateCode, PkiError } from '@cctns/pki';
-import { intOption, outputOf, when } from '@cctns/pki/cli';
+import { intOption, outputOf, when, untilStopSignal } from '@cctns/pki/cli';
 import { composeAlert } from '@cctns/station-agent';
 import type { Command } from 'commander';
 import { pino } from 'pino';
@@ -51,6 +51,7 @@ export function registerUpCommand(program: Command): Command {
             throw new PkiError('STATE_UNKNOWN', `--states: ${s} is not a State/UT code`);
         const say = (line: string) =>
           process.stdout.write(`${when(new Date()).slice(11, 19)}  ${line}\n`);
+        const stopped = untilStopSignal();
         const net = await up(
           {
             dataDir: opts.data,
@@ -145,10 +146,7 @@ export function registerUpCommand(program: Command): Command {
             })();
           }, 1500);
         }
-        await new Promise<void>((r) => {
-          process.once('SIGINT', () => r());
-          process.once('SIGTERM', () => r());
-        });
+        await stopped;
         say('stopping...');
         await net.stop();
         say('stopped.');

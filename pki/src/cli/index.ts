@@ -8,6 +8,7 @@ export {
   outputOf,
   promptHidden,
   runCli,
+  untilStopSignal,
   when,
   type Output,
 } from './support.js';

@@ -137,3 +137,20 @@ export async function caPassphrase(
 export function when(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/**
+ * Installs SIGINT/SIGTERM handlers now and resolves on the first signal. Long-running commands
+ * call it *before* announcing they are ready: a supervisor that reads the ready line may signal
+ * at once, and a signal with no handler yet would kill the process instead of stopping it cleanly.
+ */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { openAlert, parseDuration, readTextFile } from '@cctns/pki';
-import { collect, intOption, outputOf, when } from '@cctns/pki/cli';
+import { collect, intOption, outputOf, when, untilStopSignal } from '@cctns/pki/cli';
 import {
   Category,
   Certainty,
@@ -176,11 +176,9 @@ export function registerAgentCommands(program: Command): Command {
     )
     .action(async (opts: { logLevel: string }, cmd: Command) => {
       const agent = Agent.open(agentDir(cmd), { logger: pino({ level: opts.logLevel }) });
+      const stopped = untilStopSignal();
       agent.run();
-      await new Promise<void>((r) => {
-        process.once('SIGINT', () => r());
-        process.once('SIGTERM', () => r());
-      });
+      await stopped;
       await agent.close();
     });
 
