@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PeriodicPass } from './periodic.js';
 import { RateLimiter } from '../ops/rate-limit.js';
 import type { BrokerStore, NotificationRecord } from '../store/store.js';
 import {
@@ -28,9 +29,8 @@ export interface DispatcherOptions {
  */
 export class Dispatcher {
   private readonly limiters = new Map<Channel, RateLimiter>();
-  private running: Promise<number> | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
+  private readonly periodic: PeriodicPass;
   constructor(
     private readonly deps: {
       store: BrokerStore;
@@ -40,6 +40,7 @@ export class Dispatcher {
     },
     private readonly opts: DispatcherOptions,
   ) {
+    this.periodic = new PeriodicPass(() => this.pass(), this.deps.logger, 'dispatch pass');
     for (const [channel, rate] of Object.entries(opts.ratePerSecond) as Array<[Channel, number]>) {
       this.limiters.set(
         channel,
@@ -59,8 +60,7 @@ export class Dispatcher {
 
   /** One pass over what is due; returns how many were handed to a provider. Never runs twice at once. */
   tick(): Promise<number> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.tick();
   }
 
   private async pass(): Promise<number> {
@@ -151,21 +151,12 @@ export class Dispatcher {
   }
 
   /** Ticks every `intervalMs` until stopped. */
-  start(intervalMs = 1000): void {
-    this.timer ??= setInterval(
-      () =>
-        void this.tick().catch((err: unknown) =>
-          this.deps.logger.error({ err }, 'dispatch failed'),
-        ),
-      intervalMs,
-    );
-    this.timer.unref();
+  start(intervalMs = 1_000): void {
+    this.periodic.start(intervalMs);
   }
 
   /** Stops ticking and waits for a pass under way. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.periodic.stop();
   }
 }

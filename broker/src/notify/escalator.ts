@@ -1,6 +1,7 @@
 import { parseIdentity } from '@cctns/pki';
 import { Alert, Category, Severity } from '@cctns/proto';
 import type { Logger } from 'pino';
+import { PeriodicPass } from './periodic.js';
 import { listenKeys } from '../alerts/targets.js';
 import type { BrokerStore } from '../store/store.js';
 import type { ContactDirectory } from './contacts.js';
@@ -42,11 +43,10 @@ export function escalationText(
  * acknowledged; each is queued once (its key), so ticks, restarts and replicas never double it.
  */
 export class Escalator {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
   /** Alerts older than the longest chain (plus an hour) cannot escalate any more. */
   private readonly horizonMs: number;
 
+  private readonly periodic: PeriodicPass;
   constructor(
     private readonly deps: {
       store: BrokerStore;
@@ -60,14 +60,14 @@ export class Escalator {
       onQueued?: () => void;
     },
   ) {
+    this.periodic = new PeriodicPass(() => this.pass(), this.deps.logger, 'escalation pass');
     this.horizonMs =
       Math.max(0, ...deps.policy.chains.flatMap((c) => c.steps.map((s) => s.afterMs))) + 3_600_000;
   }
 
   /** One pass; returns how many notifications were newly queued. Never runs twice at once. */
   tick(): Promise<number> {
-    this.running ??= this.pass().finally(() => (this.running = undefined));
-    return this.running;
+    return this.periodic.tick();
   }
 
   private async pass(): Promise<number> {
@@ -150,20 +150,11 @@ export class Escalator {
 
   /** Ticks every `intervalMs` until stopped. */
   start(intervalMs = 15_000): void {
-    this.timer ??= setInterval(
-      () =>
-        void this.tick().catch((err: unknown) =>
-          this.deps.logger.error({ err }, 'escalation pass failed'),
-        ),
-      intervalMs,
-    );
-    this.timer.unref();
+    this.periodic.start(intervalMs);
   }
 
   /** Stops ticking and waits for a pass under way. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+    await this.periodic.stop();
   }
 }
