@@ -1,4 +1,30 @@
-/** Typed socket.io events shared by the console server and the browser. */
+/**
+ * The contract between the console server and the browser: REST bodies and typed socket.io
+ * events. The browser imports these types as they are (type-only), so both sides agree.
+ *
+ * REST (JSON; the session cookie authenticates; every error is `{ code, message }`):
+ * - `POST   /api/session`                 sign in `{ username, password, code }` → `OperatorView`
+ * - `DELETE /api/session`                 sign out
+ * - `GET    /api/me`                      → `OperatorView` (renews the idle clock)
+ * - `GET    /api/alerts?limit=N`          → `{ alerts: AlertView[] }` newest first (N ≤ 500)
+ * - `GET    /api/alerts/:id`              → `AlertDetail`
+ * - `GET    /api/stations`                → `StationsSnapshot`
+ * - `GET    /api/broadcasts`              → `{ broadcasts: BroadcastView[] }` newest first
+ * - `POST   /api/broadcasts`              `BroadcastInput` → `BroadcastView` (duty officer, administrator)
+ * - `POST   /api/broadcasts/:id/approve`  → `BroadcastView` (a second duty officer; national only)
+ * - `POST   /api/broadcasts/:id/reject`   `{ reason }` → `BroadcastView`
+ * - `GET    /api/notifications?alert=ID`  → `NotificationsSnapshot`
+ * - `GET    /api/contacts?state=S`        → `ContactsView` (S: a state in scope; national console: any)
+ * - `PUT    /api/contacts?state=S`        `ContactsDocument` → `ContactsView` (administrator)
+ */
+
+/** The signed-in operator. */
+export interface OperatorView {
+  username: string;
+  role: 'viewer' | 'duty-officer' | 'administrator';
+  /** `national` or a State/UT code. */
+  scope: string;
+}
 
 /** An alert as the console shows it (decoded from the signed message the broker holds). */
 export interface AlertView {
@@ -8,14 +34,32 @@ export interface AlertView {
   msgType: string;
   severity: string;
   urgency: string;
+  certainty: string;
   categories: string[];
+  event: string;
   headline: string;
   description: string;
+  instruction: string;
+  note: string;
   sent: string | null;
   expires: string | null;
   references: string[];
+  /** States the alert reaches (`national` for a national broadcast). */
   states: string[];
-  persons: Array<{ name: string; aliases: string[]; role: string }>;
+  to: { national: boolean; states: string[]; districts: string[]; stations: string[] };
+  /** SMS / email requested by the sender, besides the network. */
+  channels: Array<'sms' | 'email'>;
+  firReference: string;
+  caseReference: string;
+  modusOperandi: string;
+  persons: Array<{
+    name: string;
+    aliases: string[];
+    fatherName: string;
+    gender: string;
+    age: number;
+    role: string;
+  }>;
   vehicles: Array<{
     registration: string;
     make: string;
@@ -30,10 +74,158 @@ export interface ReceiptView {
   seq: number;
   alertId: string;
   station: string;
-  kind: string;
+  kind: 'delivered' | 'read' | 'acknowledged' | string;
   at: string | null;
   note: string;
 }
+
+/** How far each addressed station in scope has come with one alert. */
+export interface TrackerView {
+  alertId: string;
+  /** Stations in scope the alert addresses (from the station directory). */
+  expected: number;
+  received: number;
+  read: number;
+  acknowledged: number;
+  /** Per station: the furthest receipt and when each came (ISO times). */
+  stations: Array<{
+    station: string;
+    state: 'pending' | 'delivered' | 'read' | 'acknowledged';
+    delivered: string | null;
+    read: string | null;
+    acknowledged: string | null;
+    online: boolean | null;
+  }>;
+  /** Cumulative counts after each receipt, oldest first (for a chart over time). */
+  timeline: Array<{ at: string; received: number; read: number; acknowledged: number }>;
+}
+
+/** An alert's page. */
+export interface AlertDetail {
+  alert: AlertView;
+  /** The Update/Cancel chain the alert belongs to, oldest first (includes the alert itself). */
+  chain: AlertView[];
+  receipts: ReceiptView[];
+  tracker: TrackerView;
+}
+
+/** A station in the directory. */
+export interface StationView {
+  identity: string;
+  state: string;
+  district: string;
+  name: string;
+  online: boolean;
+  lastSeen: string | null;
+  /** Entries addressed to it beyond its cursor. */
+  backlog: number;
+  certNotAfter: string | null;
+}
+
+/** The station directory in scope, as last polled from the broker(s). */
+export interface StationsSnapshot {
+  at: string;
+  stations: StationView[];
+  /** State brokers that did not answer the last poll (their stations are missing, not offline). */
+  unreachable: Array<{ state: string; error: string }>;
+}
+
+/** What an operator composes. Everything but the text has a default on the server. */
+export interface BroadcastInput {
+  msgType?: 'alert' | 'update' | 'cancel';
+  /** Alert ids an Update or Cancel refers to. */
+  references?: string[];
+  to: { national?: boolean; states?: string[]; districts?: string[]; stations?: string[] };
+  event: string;
+  headline: string;
+  description?: string;
+  instruction?: string;
+  severity?: string;
+  urgency?: string;
+  certainty?: string;
+  categories?: string[];
+  /** Minutes until the alert expires (default 24 h). */
+  expiresInMinutes?: number;
+  persons?: Array<{
+    name: string;
+    aliases?: string[];
+    fatherName?: string;
+    gender?: string;
+    age?: number;
+    role?: string;
+  }>;
+  vehicles?: Array<{
+    registration: string;
+    make?: string;
+    model?: string;
+    colour?: string;
+    status?: string;
+  }>;
+  firReference?: string;
+  caseReference?: string;
+  modusOperandi?: string;
+  /** `network` always; `sms` and `email` reach the SHOs of the addressed stations at once. */
+  channels?: Array<'network' | 'sms' | 'email'>;
+}
+
+/** A broadcast through its life: pending approval (national), sent, or rejected. */
+export interface BroadcastView {
+  id: string;
+  status: 'pending' | 'sent' | 'rejected';
+  input: BroadcastInput;
+  composer: string;
+  createdAt: string;
+  approver: string | null;
+  decidedAt: string | null;
+  /** The alert's identifier once signed and queued for the broker. */
+  alertId: string | null;
+  reason: string | null;
+}
+
+/** One SMS or email to one officer about one alert. */
+export interface NotificationView {
+  key: string;
+  /** The broker that holds and sends it (its State/UT). */
+  broker: string;
+  alertId: string;
+  station: string;
+  contactId: string;
+  channel: 'sms' | 'email';
+  to: string;
+  state: 'pending' | 'sent' | 'delivered' | 'failed' | 'undelivered';
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Notifications in scope, from every broker that answered. */
+export interface NotificationsSnapshot {
+  notifications: NotificationView[];
+  unreachable: Array<{ state: string; error: string }>;
+}
+
+/** The contact directory file of a state broker (`version: 1`, `contacts: [...]`). */
+export interface ContactsDocument {
+  version: 1;
+  contacts: Array<{
+    id: string;
+    name: string;
+    role: 'SHO' | 'SP' | 'STATE-HQ' | 'NATIONAL-HQ';
+    scope: string;
+    phone?: string;
+    email?: string;
+  }>;
+}
+
+/** A state's contact directory as the console edits it. */
+export interface ContactsView {
+  state: string;
+  document: ContactsDocument;
+}
+
+/** An acknowledgement: a result or a clear error. */
+export type Ack<T> = ({ ok: true } & T) | { ok: false; code: string; message: string };
 
 /** Events the server sends. */
 export interface ServerToClientEvents {
@@ -41,17 +233,18 @@ export interface ServerToClientEvents {
   receipt: (receipt: ReceiptView) => void;
   /** The broker link's state, for the header of the console. */
   link: (state: { connected: boolean; broker: string; detail?: string }) => void;
+  /** A fresh station directory (polled every few seconds). */
+  stations: (snapshot: StationsSnapshot) => void;
+  /** A broadcast was composed, approved, rejected or sent. */
+  broadcast: (b: BroadcastView) => void;
+  /** The session expired or was signed out; the socket closes after this. */
+  session: (state: { expired: true; message: string }) => void;
 }
 
 /** Events the browser sends (acknowledged with a result or a clear error). */
 export interface ClientToServerEvents {
   /** The latest alerts, newest first. */
-  recent: (
-    query: { limit: number },
-    ack: (
-      res: { ok: true; alerts: AlertView[] } | { ok: false; code: string; message: string },
-    ) => void,
-  ) => void;
+  recent: (query: { limit: number }, ack: (res: Ack<{ alerts: AlertView[] }>) => void) => void;
 }
 
 /** Per-connection data: the operator the session proved. */
@@ -59,4 +252,6 @@ export interface SocketData {
   username: string;
   role: string;
   scope: string;
+  /** Session expiry (ms since epoch); the socket is closed when it passes. */
+  expiresAt?: number;
 }
