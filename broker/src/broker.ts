@@ -234,9 +234,14 @@ export class Broker {
       DirectoryServiceService,
       directoryService({ store, trust, logger, clock, state }),
     );
+    // Notifications run where the stations are: a state broker escalates for its own stations.
+    const notifications =
+      config.notify && state !== 'national'
+        ? Notifications.create({ config: config.notify, store, state, logger, clock })
+        : null;
     grpc.addService(
       SupervisionServiceService,
-      supervisionService({ home: state, trust, store, hub, metrics, logger, clock }),
+      supervisionService({ home: state, trust, store, hub, metrics, logger, clock, notifications }),
     );
     const grpcAddress = await bind(
       grpc,
@@ -256,11 +261,6 @@ export class Broker {
       );
     }
 
-    // Notifications run where the stations are: a state broker escalates for its own stations.
-    const notifications =
-      config.notify && state !== 'national'
-        ? Notifications.create({ config: config.notify, store, state, logger, clock })
-        : null;
     notifications?.start(config.notify!.tickSeconds);
     let http: HttpServer | null = null;
     let httpAddress: string | null = null;

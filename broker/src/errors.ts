@@ -97,6 +97,11 @@ export const BROKER_ERRORS = {
     exit: 5,
     doc: 'this broker does not run network enrollment',
   },
+  NOTIFY_UNAVAILABLE: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 4,
+    doc: 'this broker has no notifications (contacts, SMS, email) configured',
+  },
   CONFIG_INVALID: {
     grpc: status.INTERNAL,
     exit: 3,

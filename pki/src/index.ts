@@ -32,6 +32,7 @@ export {
   type KeyPair,
 } from './keys/keys.js';
 export { certificateUris, normalizeSerial } from './x509/certificate.js';
+export { selfSignedWebCertificate } from './x509/web.js';
 export { createCsr, verifyCsr, type VerifiedCsr } from './x509/csr.js';
 export {
   buildCrl,

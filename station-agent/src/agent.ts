@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import {
   createRenewalRequest,
@@ -49,6 +49,25 @@ export const AGENT_FILES = {
   db: 'agent.db',
 } as const;
 
+/** Where an agent's files are. */
+export interface AgentPaths {
+  config: string;
+  key: string;
+  cert: string;
+  root: string;
+  db: string;
+}
+
+function agentPaths(dir: string): AgentPaths {
+  return {
+    config: join(dir, AGENT_FILES.config),
+    key: join(dir, AGENT_FILES.key),
+    cert: join(dir, AGENT_FILES.cert),
+    root: join(dir, AGENT_FILES.root),
+    db: join(dir, AGENT_FILES.db),
+  };
+}
+
 /** How often the daemon checks whether its certificate is due for renewal. */
 const RENEWAL_CHECK_MS = 60 * 60 * 1000;
 
@@ -71,20 +90,37 @@ export class Agent {
     readonly config: AgentConfig,
     readonly logger: Logger,
     readonly clock: () => Date,
+    private readonly files: AgentPaths,
   ) {
-    this.keys = loadPrivateKey(
-      readFileSync(join(dir, AGENT_FILES.key), 'utf8'),
-      undefined,
-      'the station key',
-    );
-    this.chainPem = readFileSync(join(dir, AGENT_FILES.cert));
+    this.keys = loadPrivateKey(readFileSync(files.key, 'utf8'), undefined, 'the station key');
+    this.chainPem = readFileSync(files.cert);
     this.trust = new TrustStore({
       trustDomain: config.trustDomain,
-      root: readFileSync(join(dir, AGENT_FILES.root), 'utf8'),
+      root: readFileSync(files.root, 'utf8'),
       cas: pemBlocks(this.chainPem.toString(), 'CERTIFICATE').slice(1),
     });
     this.signer = new JwsSigner(this.keys.privateKey, this.chainPem.toString());
-    this.store = new AgentStore(join(dir, AGENT_FILES.db));
+    this.store = new AgentStore(files.db);
+  }
+
+  /**
+   * An agent over certificate files kept elsewhere (e.g. the HQ console's own `hq/<scope>/console`
+   * certificate), with its outbox database at `db`: same signing, outbox and link as a station.
+   */
+  static openWith(args: {
+    config: AgentConfig;
+    files: Omit<AgentPaths, 'config'>;
+    logger?: Logger;
+    clock?: () => Date;
+  }): Agent {
+    parseIdentity(args.config.identity);
+    return new Agent(
+      dirname(args.files.db),
+      args.config,
+      (args.logger ?? pino({ level: 'info' })).child({ agent: args.config.identity }),
+      args.clock ?? (() => new Date()),
+      { ...args.files, config: '' },
+    );
   }
 
   /** Opens an enrolled agent directory; throws NOT_ENROLLED. */
@@ -103,6 +139,7 @@ export class Agent {
       config,
       (opts.logger ?? pino({ level: 'info' })).child({ station: config.identity }),
       opts.clock ?? (() => new Date()),
+      agentPaths(dir),
     );
   }
 
@@ -185,7 +222,7 @@ export class Agent {
       identity: this.identity,
       keyPem: Buffer.from(this.keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string),
       chainPem: this.chainPem,
-      rootPem: readFileSync(join(this.dir, AGENT_FILES.root)),
+      rootPem: readFileSync(this.files.root),
     };
   }
 
@@ -211,7 +248,7 @@ export class Agent {
           (err: ServiceError | null, r?: CertificateResponse) => (err ? reject(err) : resolve(r!)),
         ),
       );
-      writePublicFile(join(this.dir, AGENT_FILES.cert), res.chainPem);
+      writePublicFile(this.files.cert, res.chainPem);
       this.chainPem = Buffer.from(res.chainPem);
       this.signer = new JwsSigner(this.keys.privateKey, res.chainPem);
       this.logger.info({ serial: res.serial, notAfter: res.notAfter }, 'certificate renewed');

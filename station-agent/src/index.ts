@@ -3,11 +3,20 @@
  * state broker, a local inbox and outbox, and the officer's commands.
  */
 export { AGENT_ERROR_CODES, AgentError, type AgentErrorCode } from './errors.js';
-export { Agent, AGENT_FILES, writeAgentConfig, type AgentConfig } from './agent.js';
+export {
+  Agent,
+  AGENT_FILES,
+  writeAgentConfig,
+  type AgentConfig,
+  type AgentPaths,
+} from './agent.js';
 export { enroll } from './enroll.js';
 export {
   AgentLink,
   brokerIdentityCheck,
+  channelOptions,
+  peerChain,
+  type PeerCert,
   type LinkEvents,
   type LinkOptions,
   type LinkState,

@@ -189,6 +189,7 @@ describe('console server', () => {
         consoleDir: 'console',
         secretFile: 'console/session-secret',
         secureCookies: false,
+        insecureHttp: true,
       }),
     );
     const p = startCctns(['--json', 'console', 'start', '--config', cfg, '--log-level', 'warn']);

@@ -116,3 +116,15 @@ export function checkScope(
       throw new BrokerError('SCOPE_FORBIDDEN', `${formatIdentity(sender)} may not address ${t}`);
   }
 }
+
+/**
+ * SMS and email reach officers' phones: only HQ identities may ask for them (`police.notify`);
+ * a station or agency that asks is refused with SCOPE_FORBIDDEN.
+ */
+export function checkNotify(sender: Identity, channels: readonly number[]): void {
+  if (channels.length > 0 && sender.kind !== 'hq')
+    throw new BrokerError(
+      'SCOPE_FORBIDDEN',
+      `${formatIdentity(sender)} may not ask for SMS or email notices (HQ only)`,
+    );
+}

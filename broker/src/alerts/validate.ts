@@ -5,6 +5,7 @@ import {
   Certainty,
   Gender,
   HandlingCode,
+  NotifyChannel,
   MsgType,
   PersonRole,
   ReceiptKind,
@@ -124,6 +125,9 @@ export function validateAlert(alert: Alert, now: Date): void {
   const police = alert.police;
   if (police) {
     known(police.handling, HandlingCode, 'police.handling', false);
+    list(police.notify, 'police.notify', 2);
+    for (const [i, c] of police.notify.entries())
+      known(c, NotifyChannel, `police.notify[${i}]`, true);
     list(police.persons, 'police.persons', CONTENT_LIMITS.persons);
     list(police.vehicles, 'police.vehicles', CONTENT_LIMITS.vehicles);
     text(police.modusOperandi, 'police.modusOperandi');

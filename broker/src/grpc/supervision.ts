@@ -1,6 +1,13 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { stateOfIdentity, type TrustStore } from '@cctns/pki';
-import type { Delivery, SuperviseRequest } from '@cctns/proto';
+import type {
+  ContactsDocument,
+  Delivery,
+  GetContactsRequest,
+  ListNotificationsRequest,
+  ListNotificationsResponse,
+  SuperviseRequest,
+} from '@cctns/proto';
 import type { Logger } from 'pino';
 import { BrokerError } from '../errors.js';
 import type { Hub } from '../link/hub.js';
@@ -8,7 +15,8 @@ import { deliveryOf, LogPump, writeWithBackpressure } from '../link/pump.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BrokerStore } from '../store/store.js';
 import { authenticate } from './auth.js';
-import { toServiceError } from './status.js';
+import { toServiceError, unary } from './status.js';
+import type { Notifications } from '../notify/notifications.js';
 
 /**
  * The supervision stream: an HQ identity of this broker's home (a console) follows every entry of
@@ -17,6 +25,7 @@ import { toServiceError } from './status.js';
  */
 export function supervisionService(deps: {
   home: string;
+  notifications?: Notifications | null;
   trust: TrustStore;
   store: BrokerStore;
   hub: Hub;
@@ -24,7 +33,79 @@ export function supervisionService(deps: {
   logger: Logger;
   clock: () => Date;
 }) {
+  /** HQ of this broker's home, or national HQ (which supervises every state). */
+  const hqOf = (call: Parameters<typeof authenticate>[0]) => {
+    const peer = authenticate(call, deps.trust, { at: deps.clock(), kinds: ['hq'] });
+    const home = stateOfIdentity(peer.identity) ?? 'national';
+    if (home !== deps.home && home !== 'national')
+      throw new BrokerError(
+        'IDENTITY_FORBIDDEN',
+        `${peer.identityString} may not supervise broker/${deps.home}`,
+      );
+    return peer;
+  };
+  const notifications = () => {
+    if (!deps.notifications)
+      throw new BrokerError(
+        'NOTIFY_UNAVAILABLE',
+        `broker/${deps.home} has no notifications configured`,
+      );
+    return deps.notifications;
+  };
   return {
+    listNotifications: unary<ListNotificationsRequest, ListNotificationsResponse>(
+      deps.logger,
+      async (call) => {
+        hqOf(call);
+        const limit = call.request.limit || 500;
+        if (limit > 5000) throw new BrokerError('FIELD_INVALID', 'limit must be at most 5000');
+        const rows = await deps.store.notifications(
+          call.request.alertId ? { alertId: call.request.alertId } : {},
+        );
+        return {
+          notifications: rows.slice(-limit).map((n) => ({
+            key: n.key,
+            alertId: n.alertId,
+            station: n.station,
+            contactId: n.contactId,
+            channel: n.channel,
+            to: n.to,
+            state: n.state,
+            attempts: n.attempts,
+            lastError: n.lastError ?? '',
+            createdAt: n.createdAt,
+            updatedAt: n.updatedAt,
+          })),
+        };
+      },
+    ),
+    getContacts: unary<GetContactsRequest, ContactsDocument>(deps.logger, async (call) => {
+      hqOf(call);
+      return { json: JSON.stringify(notifications().contacts()) };
+    }),
+    putContacts: unary<ContactsDocument, ContactsDocument>(deps.logger, async (call) => {
+      const peer = hqOf(call);
+      let doc: unknown;
+      try {
+        doc = JSON.parse(call.request.json);
+      } catch (cause) {
+        throw new BrokerError('MALFORMED', 'the contact directory is not JSON', { cause });
+      }
+      let next;
+      try {
+        next = notifications().replaceContacts(doc);
+      } catch (err) {
+        // The file's validation names the bad entry; to the caller it is a field error.
+        if (err instanceof BrokerError && err.code === 'CONFIG_INVALID')
+          throw new BrokerError('FIELD_INVALID', err.message, { cause: err });
+        throw err;
+      }
+      deps.logger.info(
+        { by: peer.identityString, contacts: next.contacts.length },
+        'contact directory replaced',
+      );
+      return { json: JSON.stringify(next) };
+    }),
     supervise: (call: ServerWritableStream<SuperviseRequest, Delivery>) => {
       let unsubscribe: (() => void) | undefined;
       try {

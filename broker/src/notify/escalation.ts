@@ -40,7 +40,12 @@ export interface EscalationAlert {
   severity: string;
   categories: string[];
   sentAt: Date;
+  /** Channels the sender asked for at once (`police.notify`): the SHOs of addressed stations. */
+  notify?: Channel[];
 }
+
+/** The name of the immediate step an HQ sender asks for with `police.notify`. */
+export const NOTICE_CHAIN = 'notice';
 
 /** One notification the planner decides is due. `key` is its idempotency key. */
 export interface PlannedNotification {
@@ -153,7 +158,15 @@ export function planEscalations(args: {
 }): PlannedNotification[] {
   const out = new Map<string, PlannedNotification>();
   const age = args.now.getTime() - args.alert.sentAt.getTime();
-  for (const chain of chainsFor(args.policy, args.alert)) {
+  const chains = chainsFor(args.policy, args.alert);
+  if (args.alert.notify?.length)
+    chains.unshift({
+      name: NOTICE_CHAIN,
+      severities: [],
+      categories: [],
+      steps: [{ afterMs: 0, level: 'station', roles: ['SHO'], channels: args.alert.notify }],
+    });
+  for (const chain of chains) {
     for (const station of args.stations) {
       if (args.acknowledged.has(station)) continue;
       chain.steps.forEach((step, i) => {

@@ -1,11 +1,17 @@
 import { parseIdentity } from '@cctns/pki';
-import { Alert, Category, Severity } from '@cctns/proto';
+import { Alert, Category, NotifyChannel, Severity } from '@cctns/proto';
 import type { Logger } from 'pino';
 import { PeriodicPass } from './periodic.js';
 import { listenKeys } from '../alerts/targets.js';
 import type { BrokerStore } from '../store/store.js';
 import type { ContactDirectory } from './contacts.js';
-import { planEscalations, type EscalationPolicy, type PlannedNotification } from './escalation.js';
+import type { Channel } from './provider.js';
+import {
+  NOTICE_CHAIN,
+  planEscalations,
+  type EscalationPolicy,
+  type PlannedNotification,
+} from './escalation.js';
 
 /** The lower-case name of an enum value without its prefix: `SEVERITY_EXTREME` → `extreme`. */
 function label(e: Record<string, string | number>, prefix: string, value: number): string {
@@ -18,6 +24,22 @@ export function escalationText(
   n: PlannedNotification,
   alert: { headline: string; severity: string; sender: string },
 ): { subject: string; text: string } {
+  if (n.chain === NOTICE_CHAIN) {
+    const subject = `CCTNS ${alert.severity.toUpperCase()}: ${alert.headline}`.slice(0, 200);
+    const text =
+      n.channel === 'sms'
+        ? `CCTNS ${alert.severity.toUpperCase()} from ${alert.sender}: "${alert.headline}". Check the CCTNS inbox of ${n.station}. Ref ${n.alertId.slice(0, 8)}.`
+        : [
+            `A notice from ${alert.sender} for ${n.station}.`,
+            '',
+            `Alert:    ${alert.headline}`,
+            `Severity: ${alert.severity}`,
+            `Ref:      ${n.alertId}`,
+            '',
+            'Read it in the station inbox on CCTNS and acknowledge it there.',
+          ].join('\n');
+    return { subject, text };
+  }
   const subject =
     `CCTNS ${alert.severity.toUpperCase()}: not acknowledged — ${alert.headline}`.slice(0, 200);
   const text =
@@ -65,6 +87,11 @@ export class Escalator {
       Math.max(0, ...deps.policy.chains.flatMap((c) => c.steps.map((s) => s.afterMs))) + 3_600_000;
   }
 
+  /** Uses a new contact directory from the next pass on (edited from the console). */
+  setContacts(contacts: ContactDirectory): void {
+    this.deps.contacts = contacts;
+  }
+
   /** One pass; returns how many notifications were newly queued. Never runs twice at once. */
   tick(): Promise<number> {
     return this.periodic.tick();
@@ -99,6 +126,13 @@ export class Escalator {
         categories: info.categories.map((c) => label(Category, 'CATEGORY_', c)),
         sentAt: alert.sent ?? entry.createdAt,
         sender: alert.sender,
+        notify: (alert.police?.notify ?? []).flatMap((c): Channel[] =>
+          c === NotifyChannel.NOTIFY_CHANNEL_SMS
+            ? ['sms']
+            : c === NotifyChannel.NOTIFY_CHANNEL_EMAIL
+              ? ['email']
+              : [],
+        ),
       };
       const acknowledged = new Set(
         (await this.deps.store.receipts(alert.identifier))

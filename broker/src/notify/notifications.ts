@@ -1,8 +1,9 @@
+import { renameSync, writeFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import type { NotifyConfig } from '../config/config.js';
 import type { BrokerStore } from '../store/store.js';
-import { loadContacts } from './contacts.js';
+import { loadContacts, parseContacts, type ContactDirectory } from './contacts.js';
 import { Dispatcher } from './dispatcher.js';
 import { loadEscalation } from './escalation.js';
 import { Escalator } from './escalator.js';
@@ -23,7 +24,28 @@ export class Notifications {
     readonly escalator: Escalator,
     readonly routes: Record<string, RequestListener>,
     private readonly providers: NotificationProvider[],
+    private readonly contactsFile: string,
+    private directory: ContactDirectory,
   ) {}
+
+  /** The contact directory in use. */
+  contacts(): ContactDirectory {
+    return this.directory;
+  }
+
+  /**
+   * Replaces the contact directory (from the console): validated as a whole, written to its file
+   * atomically (so a restart keeps it), used by the next escalation pass.
+   */
+  replaceContacts(doc: unknown): ContactDirectory {
+    const next = parseContacts(doc, 'contacts');
+    const tmp = `${this.contactsFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o640 });
+    renameSync(tmp, this.contactsFile);
+    this.directory = next;
+    this.escalator.setContacts(next);
+    return next;
+  }
 
   /** Builds everything from a validated config (files are read and checked here, at start-up). */
   static create(args: {
@@ -93,7 +115,14 @@ export class Notifications {
         },
       });
     }
-    return new Notifications(dispatcher, escalator, routes, Object.values(providers));
+    return new Notifications(
+      dispatcher,
+      escalator,
+      routes,
+      Object.values(providers),
+      config.contacts,
+      contacts,
+    );
   }
 
   /** Starts dispatching and escalating. */

@@ -163,7 +163,10 @@ describe('sessions', () => {
 
   it('carries the operator and ends after 30 idle minutes', async () => {
     const token = await sessions.issue(op, T0);
-    expect(await sessions.verify(token, new Date(T0.getTime() + 29 * 60_000))).toEqual(op);
+    expect(await sessions.verify(token, new Date(T0.getTime() + 29 * 60_000))).toEqual({
+      ...op,
+      expiresAt: T0.getTime() + 30 * 60_000,
+    });
     await expect(
       sessions.verify(token, new Date(T0.getTime() + 31 * 60_000)),
     ).rejects.toMatchObject({ code: 'SESSION_EXPIRED' });
@@ -172,7 +175,10 @@ describe('sessions', () => {
   it('stays alive while used: a token re-issued on each request extends it', async () => {
     const later = new Date(T0.getTime() + 25 * 60_000);
     const fresh = await sessions.issue(op, later);
-    expect(await sessions.verify(fresh, new Date(T0.getTime() + 50 * 60_000))).toEqual(op);
+    expect(await sessions.verify(fresh, new Date(T0.getTime() + 50 * 60_000))).toEqual({
+      ...op,
+      expiresAt: T0.getTime() + 55 * 60_000,
+    });
   });
 
   it('refuses a missing, tampered or foreign token', async () => {

@@ -11,6 +11,12 @@ export const CONSOLE_ERROR_CODES = {
   USER_EXISTS: { exit: 9, doc: 'an operator with that username already exists' },
   USER_UNKNOWN: { exit: 5, doc: 'no operator with that username' },
   INPUT_INVALID: { exit: 3, doc: 'an option or field is invalid' },
+  NOT_FOUND: { exit: 5, doc: 'no such alert, broadcast or page' },
+  CONFLICT: { exit: 9, doc: 'the broadcast was already approved or rejected' },
+  BROKER_UNAVAILABLE: {
+    exit: 5,
+    doc: 'the broker did not answer, or refused (its reason is in the message)',
+  },
 } as const;
 
 /** One of the console's stable error codes. */

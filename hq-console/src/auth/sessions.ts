@@ -12,6 +12,8 @@ export interface SessionClaims {
   username: string;
   role: OperatorRole;
   scope: string;
+  /** When the session ends unless renewed (ms since the epoch). */
+  expiresAt: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class Sessions {
         username: payload.sub!,
         role: payload['role'] as OperatorRole,
         scope: String(payload['scope']),
+        expiresAt: payload.exp! * 1000,
       };
     } catch (cause) {
       if (cause instanceof joseErrors.JWTExpired)

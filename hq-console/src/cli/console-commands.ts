@@ -52,11 +52,11 @@ export function registerConsoleCommands(program: Command): Command {
   group
     .command('start')
     .description(
-      'run the console server until SIGINT/SIGTERM: sign-in, socket.io live feed from the broker',
+      'run the console server until SIGINT/SIGTERM: the web UI, sign-in, live feed, broadcasts, stations, notifications',
     )
     .requiredOption(
       '--config <file>',
-      'console config (JSON): listen, broker, tls {cert,key,root}, consoleDir, secretFile, secureCookies',
+      'console config (JSON): listen, broker, stateBrokers, tls {cert,key,root}, https {cert,key}, consoleDir, secretFile, secureCookies',
     )
     .addOption(
       new Option('--log-level <level>', 'log level')
@@ -71,12 +71,10 @@ export function registerConsoleCommands(program: Command): Command {
         ...config,
         logger: pino({ level: opts.logLevel }),
       });
-      out.note(
-        `console (${server.scope}) listening on http://${server.address}, following ${config.broker}`,
-      );
+      out.note(`console (${server.scope}) at ${server.url}, following ${config.broker}`);
       if (out.json)
         process.stdout.write(
-          `${JSON.stringify({ ready: true, address: server.address, scope: server.scope })}\n`,
+          `${JSON.stringify({ ready: true, address: server.address, url: server.url, scope: server.scope })}\n`,
         );
       await stopped;
       await server.stop();

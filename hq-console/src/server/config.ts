@@ -14,6 +14,10 @@ export interface ConsoleConfig {
   secret: Buffer;
   /** False only behind plain HTTP on a developer's machine. */
   secureCookies: boolean;
+  /** The web server's certificate and key; absent only with `insecureHttp: true`. */
+  https?: { cert: string; key: string };
+  /** National console: the state brokers it reads stations, notifications and contacts from. */
+  stateBrokers?: Record<string, string>;
 }
 
 /** Reads and validates a console config, naming the bad field. */
@@ -56,6 +60,36 @@ export function loadConsoleConfig(file: string, env: NodeJS.ProcessEnv): Console
     consoleDir: path(str(raw['consoleDir'] ?? '.', 'consoleDir')),
     secureCookies: raw['secureCookies'] === undefined ? true : raw['secureCookies'] === true,
   };
+  const web = raw['https'] as Record<string, unknown> | undefined;
+  let https: ConsoleConfig['https'];
+  if (web !== undefined) {
+    https = {
+      cert: path(str(web['cert'], 'https.cert')),
+      key: path(str(web['key'], 'https.key')),
+    };
+    for (const [field, p] of Object.entries(https))
+      if (!existsSync(p))
+        throw new ConsoleError(
+          'INPUT_INVALID',
+          `console config field https.${field}: file ${p} does not exist`,
+        );
+  } else if (raw['insecureHttp'] !== true) {
+    throw new ConsoleError(
+      'INPUT_INVALID',
+      'console config needs https {cert, key} (operators sign in here); plain HTTP only with "insecureHttp": true on a test machine',
+    );
+  }
+  let stateBrokers: Record<string, string> | undefined;
+  if (raw['stateBrokers'] !== undefined) {
+    const sb = raw['stateBrokers'];
+    if (!sb || typeof sb !== 'object' || Array.isArray(sb))
+      throw new ConsoleError(
+        'INPUT_INVALID',
+        'console config field stateBrokers must be an object of State/UT code → host:port',
+      );
+    stateBrokers = {};
+    for (const [k, v] of Object.entries(sb)) stateBrokers[k] = addr(v, `stateBrokers.${k}`);
+  }
   for (const [field, p] of Object.entries(cfg.tls))
     if (!existsSync(p))
       throw new ConsoleError(
@@ -78,5 +112,10 @@ export function loadConsoleConfig(file: string, env: NodeJS.ProcessEnv): Console
       'INPUT_INVALID',
       'the session secret must be at least 32 bytes (base64)',
     );
-  return { ...cfg, secret };
+  return {
+    ...cfg,
+    secret,
+    ...(https ? { https } : {}),
+    ...(stateBrokers ? { stateBrokers } : {}),
+  };
 }

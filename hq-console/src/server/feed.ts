@@ -1,8 +1,12 @@
-import { credentials, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { channelOptions } from '@cctns/station-agent';
 import {
   Alert,
   Category,
+  Certainty,
+  Gender,
   MsgType,
+  NotifyChannel,
   PersonRole,
   Receipt,
   ReceiptKind,
@@ -13,6 +17,7 @@ import {
   type Delivery,
 } from '@cctns/proto';
 import type { Logger } from 'pino';
+import { consoleCredentials, type ConsoleTls } from './brokers.js';
 import type { AlertView, ReceiptView } from './events.js';
 
 const label = (e: Record<string, string | number>, prefix: string, v: number) => {
@@ -28,13 +33,19 @@ function payload(jws: string): Buffer {
 export function alertView(seq: number, jws: string): AlertView {
   const a = Alert.decode(payload(jws));
   const info = a.info[0];
-  const to = a.to;
+  const to = {
+    national: a.to?.national ?? false,
+    states: a.to?.states ?? [],
+    districts: a.to?.districts ?? [],
+    stations: a.to?.stations ?? [],
+  };
   const states = new Set<string>([
-    ...(to?.states ?? []),
-    ...(to?.districts ?? []).map((d) => d.split('/')[0]!),
-    ...(to?.stations ?? []).map((s) => s.split('/')[1]!),
+    ...to.states,
+    ...to.districts.map((d) => d.split('/')[0]!),
+    ...to.stations.map((s) => s.split('/')[1]!),
   ]);
-  if (to?.national) states.add('national');
+  if (to.national) states.add('national');
+  const police = a.police;
   return {
     seq,
     id: a.identifier,
@@ -42,19 +53,37 @@ export function alertView(seq: number, jws: string): AlertView {
     msgType: label(MsgType, 'MSG_TYPE_', a.msgType),
     severity: label(Severity, 'SEVERITY_', info?.severity ?? 0),
     urgency: label(Urgency, 'URGENCY_', info?.urgency ?? 0),
+    certainty: label(Certainty, 'CERTAINTY_', info?.certainty ?? 0),
     categories: (info?.categories ?? []).map((c) => label(Category, 'CATEGORY_', c)),
+    event: info?.event ?? '',
     headline: info?.headline || info?.event || a.identifier,
     description: info?.description ?? '',
+    instruction: info?.instruction ?? '',
+    note: a.note,
     sent: a.sent ? a.sent.toISOString() : null,
     expires: info?.expires ? info.expires.toISOString() : null,
     references: a.references,
     states: [...states].sort(),
-    persons: (a.police?.persons ?? []).map((p) => ({
+    to,
+    channels: (police?.notify ?? []).flatMap((c): Array<'sms' | 'email'> =>
+      c === NotifyChannel.NOTIFY_CHANNEL_SMS
+        ? ['sms']
+        : c === NotifyChannel.NOTIFY_CHANNEL_EMAIL
+          ? ['email']
+          : [],
+    ),
+    firReference: police?.firReference ?? '',
+    caseReference: police?.caseReference ?? '',
+    modusOperandi: police?.modusOperandi ?? '',
+    persons: (police?.persons ?? []).map((p) => ({
       name: p.name,
       aliases: p.aliases,
+      fatherName: p.fatherName,
+      gender: label(Gender, 'GENDER_', p.gender),
+      age: p.age,
       role: label(PersonRole, 'PERSON_ROLE_', p.role),
     })),
-    vehicles: (a.police?.vehicles ?? []).map((v) => ({
+    vehicles: (police?.vehicles ?? []).map((v) => ({
       registration: v.registration,
       make: v.make,
       model: v.model,
@@ -90,9 +119,9 @@ export class SupervisionFeed {
   constructor(
     private readonly opts: {
       address: string;
-      rootPem: Buffer;
-      keyPem: Buffer;
-      chainPem: Buffer;
+      /** The broker's home: the feed accepts only `broker/<home>` as the server. */
+      home: string;
+      tls: ConsoleTls;
       logger: Logger;
     },
     private readonly onEntry: (d: Delivery) => void,
@@ -116,13 +145,11 @@ export class SupervisionFeed {
   }
 
   private once(): Promise<string> {
-    const creds = credentials.createSsl(this.opts.rootPem, this.opts.keyPem, this.opts.chainPem, {
-      checkServerIdentity: () => undefined,
-    });
-    this.client = new SupervisionServiceClient(this.opts.address, creds, {
-      'grpc.ssl_target_name_override': 'broker.cctns',
-      'grpc.keepalive_time_ms': 30_000,
-    });
+    this.client = new SupervisionServiceClient(
+      this.opts.address,
+      consoleCredentials(this.opts.tls, `broker/${this.opts.home}`),
+      channelOptions(this.opts.address),
+    );
     const call = this.client.supervise({ cursor: this.cursor });
     this.call = call;
     return new Promise((resolve) => {

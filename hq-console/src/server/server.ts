@@ -1,94 +1,102 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import {
-  createServer,
+  createServer as createHttpServer,
   type IncomingMessage,
-  type Server as HttpServer,
+  type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { certificateUris, parseIdentity, parseSpiffeUri, pemBlocks } from '@cctns/pki';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { certificateUris, isStateCode, parseIdentity, parseSpiffeUri, pemBlocks } from '@cctns/pki';
 import type { Delivery } from '@cctns/proto';
+import { Agent } from '@cctns/station-agent';
 import type { Logger } from 'pino';
-import { Server as IoServer } from 'socket.io';
+import { Server as IoServer, type Socket } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { Accounts } from '../auth/accounts.js';
 import { ConsoleError } from '../auth/errors.js';
-import { Sessions, sessionFromCookie, SESSION_COOKIE } from '../auth/sessions.js';
+import {
+  Sessions,
+  sessionFromCookie,
+  SESSION_COOKIE,
+  type SessionClaims,
+} from '../auth/sessions.js';
+import { AlertBook } from './book.js';
+import {
+  broadcastAlert,
+  Broadcasts,
+  checkBroadcastScope,
+  parseBroadcastInput,
+} from './broadcasts.js';
+import { BrokerClient, brokerErrorMessage, trustDomainOf, type ConsoleTls } from './brokers.js';
+import { StationDirectory } from './directory.js';
 import type {
-  AlertView,
+  BroadcastView,
   ClientToServerEvents,
+  ContactsDocument,
+  NotificationsSnapshot,
+  OperatorView,
   ServerToClientEvents,
   SocketData,
 } from './events.js';
 import { alertView, receiptView, SupervisionFeed } from './feed.js';
+import { readJson, responder, staticFiles } from './http.js';
 
 /** How the console server runs. */
 export interface ConsoleServerOptions {
-  /** HTTP address, `host:port`. */
+  /** HTTP(S) address, `host:port`. */
   listen: string;
   /** The broker's mutual-TLS address (of the console's scope: its state, or national). */
   broker: string;
+  /** For a national console: the state brokers whose stations, notifications and contacts it shows. */
+  stateBrokers?: Record<string, string>;
   /** The console's own certificate (`hq/<scope>/console`), key and the national root: PEM files. */
   tls: { cert: string; key: string; root: string };
-  /** Folder of the operator accounts database. */
+  /** The web server's certificate and key (PEM). Without them the server speaks plain HTTP: tests and benches on loopback only. */
+  https?: { cert: string; key: string };
+  /** Folder of the operator accounts, broadcasts and outbox databases. */
   consoleDir: string;
   /** Key that signs sessions (at least 32 bytes). */
   secret: Uint8Array;
-  /** Secure cookies (HTTPS in front). Only tests that say so run without. */
+  /** Secure cookies (HTTPS). Only tests that say so run without. */
   secureCookies: boolean;
+  /** The built browser UI (default: `dist-web` of this package). */
+  webDir?: string;
   logger: Logger;
   clock?: () => Date;
+  /** How often the station directory is polled (ms). */
+  directoryPollMs?: number;
 }
 
-const MAX_BODY = 16 * 1024;
 const RECENT = 500;
+/** How often sockets are checked for sessions that ended. */
+const SWEEP_MS = 15_000;
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ConsoleError('INPUT_INVALID', 'request too large');
-    chunks.push(chunk);
-  }
-  try {
-    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch (cause) {
-    throw new ConsoleError('INPUT_INVALID', 'the body must be a JSON object', { cause });
-  }
-}
+type ConsoleSocket = Socket<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>;
 
-const HTTP_STATUS: Record<string, number> = {
-  AUTH_FAILED: 401,
-  SESSION_INVALID: 401,
-  SESSION_EXPIRED: 401,
-  ACCOUNT_LOCKED: 423,
-  FORBIDDEN: 403,
-  INPUT_INVALID: 400,
-};
+const DEFAULT_WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist-web');
 
 /**
- * The HQ console server: sign-in (password + TOTP → a session cookie), socket.io authenticated by
- * the same session, and a live feed from the broker's supervision stream, which the console
- * follows with its own `hq/<scope>/console` certificate. The browser UI arrives with its issue.
+ * The HQ console server: sign-in (password + TOTP → a session cookie), the browser UI, a REST
+ * API and socket.io authenticated by the same session. It follows its broker's supervision
+ * stream with its own `hq/<scope>/console` certificate, polls the station directory, sends
+ * broadcasts through its own outbox link (a national one only after a second duty officer
+ * approves), and reads notifications and contacts from the state brokers in its scope.
  */
 export class ConsoleServer {
   private constructor(
     readonly address: string,
     readonly scope: string,
-    private readonly http: HttpServer,
-    private readonly io: IoServer<
-      ClientToServerEvents,
-      ServerToClientEvents,
-      Record<string, never>,
-      SocketData
-    >,
-    private readonly feed: SupervisionFeed,
-    private readonly accounts: Accounts,
+    readonly url: string,
+    private readonly closers: Array<() => Promise<void> | void>,
   ) {}
 
   /** Starts the server and begins following the broker. */
@@ -96,44 +104,335 @@ export class ConsoleServer {
     const clock = opts.clock ?? (() => new Date());
     const chainPem = readFileSync(opts.tls.cert);
     const leaf = new X509Certificate(pemBlocks(chainPem.toString(), 'CERTIFICATE')[0]!);
-    const uri = certificateUris(leaf).find((u) => u.startsWith('spiffe://'));
-    const id = parseIdentity(parseSpiffeUri(uri ?? '').path);
+    const uri = certificateUris(leaf).find((u) => u.startsWith('spiffe://')) ?? '';
+    const id = parseIdentity(parseSpiffeUri(uri).path);
     if (id.kind !== 'hq')
       throw new ConsoleError(
         'INPUT_INVALID',
         'the console needs an hq/<scope>/console certificate',
       );
     const scope = id.state;
-    const accounts = new Accounts(join(opts.consoleDir, 'console.db'));
-    const sessions = new Sessions(opts.secret);
+    const identity = `hq/${scope}/${id.operator}`;
+    const tls: ConsoleTls = {
+      keyPem: readFileSync(opts.tls.key),
+      chainPem,
+      rootPem: readFileSync(opts.tls.root),
+      trustDomain: trustDomainOf(uri),
+    };
     const log = opts.logger.child({ component: 'console', scope });
-    const recent: AlertView[] = [];
+    const closers: Array<() => Promise<void> | void> = [];
 
-    const send = (
-      res: ServerResponse,
-      status: number,
-      body: unknown,
-      headers: Record<string, string> = {},
-    ) =>
-      res
-        .writeHead(status, {
-          'content-type': 'application/json',
-          'cache-control': 'no-store',
-          ...headers,
-        })
-        .end(JSON.stringify(body));
-    const fail = (res: ServerResponse, err: unknown) => {
-      if (err instanceof ConsoleError)
-        return send(res, HTTP_STATUS[err.code] ?? 400, { code: err.code, message: err.message });
-      log.error({ err }, 'console request failed');
-      return send(res, 500, { code: 'INTERNAL', message: 'internal error' });
+    // Brokers: the home broker, and for national the state brokers it was given.
+    const home = new BrokerClient({ home: scope, address: opts.broker }, tls);
+    closers.push(() => home.close());
+    const states = new Map<string, BrokerClient>();
+    if (scope === 'national') {
+      for (const [state, address] of Object.entries(opts.stateBrokers ?? {})) {
+        if (!isStateCode(state))
+          throw new ConsoleError('INPUT_INVALID', `stateBrokers: ${state} is not a State/UT code`);
+        const c = new BrokerClient({ home: state, address }, tls);
+        states.set(state, c);
+        closers.push(() => c.close());
+      }
+    } else {
+      states.set(scope, home);
+    }
+
+    const accounts = new Accounts(join(opts.consoleDir, 'console.db'));
+    closers.push(() => accounts.close());
+    const broadcasts = new Broadcasts(join(opts.consoleDir, 'console.db'));
+    closers.push(() => broadcasts.close());
+    const sessions = new Sessions(opts.secret);
+    const book = new AlertBook();
+    /** Latest activity per operator: REST requests keep their sockets' sessions alive too. */
+    const activeUntil = new Map<string, number>();
+
+    // The outbox: broadcasts are signed with the console's key and sent over its own link.
+    const agent = Agent.openWith({
+      config: { identity, trustDomain: tls.trustDomain, broker: opts.broker },
+      files: {
+        key: opts.tls.key,
+        cert: opts.tls.cert,
+        root: opts.tls.root,
+        db: join(opts.consoleDir, 'outbox.db'),
+      },
+      logger: log,
+      clock,
+    });
+    agent.run();
+    closers.unshift(() => agent.close());
+
+    const https = Boolean(opts.https);
+    const { send, fail, headers } = responder(log, https);
+    const statics = staticFiles(opts.webDir ?? DEFAULT_WEB_DIR, headers);
+    const cookie = (token: string) => sessions.cookie(token, { secure: opts.secureCookies });
+
+    /** The operator a request's session proves; renews the idle clock (a fresh cookie). */
+    const operator = async (req: IncomingMessage) => {
+      const claims = await sessions.verify(sessionFromCookie(req.headers.cookie), clock());
+      const token = await sessions.issue(claims, clock());
+      const fresh = await sessions.verify(token, clock());
+      activeUntil.set(claims.username, fresh.expiresAt);
+      return { op: claims as OperatorView & SessionClaims, setCookie: cookie(token) };
+    };
+    const requireRole = (op: OperatorView, roles: OperatorView['role'][], what: string) => {
+      if (!roles.includes(op.role))
+        throw new ConsoleError('FORBIDDEN', `${op.role} ${op.username} may not ${what}`);
+    };
+    const stateInScope = (op: OperatorView, state: string) => {
+      if (!isStateCode(state))
+        throw new ConsoleError('INPUT_INVALID', `${state} is not a State/UT code`);
+      if (op.scope !== 'national' && op.scope !== state)
+        throw new ConsoleError(
+          'FORBIDDEN',
+          `operator ${op.username} of ${op.scope} may not act on ${state}`,
+        );
+      const c = states.get(state);
+      if (!c)
+        throw new ConsoleError('NOT_FOUND', `this console has no broker configured for ${state}`);
+      return c;
+    };
+    const broker = async <T>(run: () => Promise<T>): Promise<T> => {
+      try {
+        return await run();
+      } catch (err) {
+        const message = brokerErrorMessage(err);
+        if (/FIELD_INVALID|MALFORMED/.test(message))
+          throw new ConsoleError('INPUT_INVALID', message, { cause: err });
+        throw new ConsoleError('BROKER_UNAVAILABLE', message, { cause: err });
+      }
     };
 
-    const http = createServer((req, res) => {
+    const io = new IoServer<
+      ClientToServerEvents,
+      ServerToClientEvents,
+      Record<string, never>,
+      SocketData
+    >({ serveClient: false, maxHttpBufferSize: 64 * 1024, wsEngine: WebSocketServer });
+
+    const sendBroadcast = async (
+      b: { id: string; input: BroadcastView['input'] },
+      composer: string,
+      approver?: string,
+    ) => {
+      const alert = broadcastAlert({
+        input: b.input,
+        sender: identity,
+        composer,
+        ...(approver ? { approver } : {}),
+        now: clock(),
+      });
+      // The broadcast's id is the alert's: a retried approval cannot send it twice.
+      alert.identifier = b.id;
+      await agent.send(alert);
+      return alert.identifier;
+    };
+    const announce = (b: BroadcastView) => {
+      io.emit('broadcast', b);
+      return b;
+    };
+
+    const routes: Array<{
+      method: string;
+      path: RegExp;
+      handle: (
+        req: IncomingMessage,
+        m: RegExpMatchArray,
+        q: URLSearchParams,
+        op: OperatorView,
+      ) => Promise<unknown>;
+    }> = [
+      {
+        method: 'GET',
+        path: /^\/api\/me$/,
+        handle: async (_r, _m, _q, op) => ({
+          username: op.username,
+          role: op.role,
+          scope: op.scope,
+        }),
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/alerts$/,
+        handle: async (_r, _m, q) => {
+          const limit = Number(q.get('limit') ?? 100);
+          if (!Number.isInteger(limit) || limit < 1 || limit > RECENT)
+            throw new ConsoleError('INPUT_INVALID', `limit must be 1-${RECENT}`);
+          return { alerts: book.recent(limit) };
+        },
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/alerts\/([^/]{1,128})$/,
+        handle: async (_r, m) => {
+          const d = book.detail(decodeURIComponent(m[1]!), directory.current().stations);
+          if (!d) throw new ConsoleError('NOT_FOUND', 'no such alert in this console');
+          return d;
+        },
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/stations$/,
+        handle: async () => directory.current(),
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/broadcasts$/,
+        handle: async () => ({ broadcasts: broadcasts.list() }),
+      },
+      {
+        method: 'POST',
+        path: /^\/api\/broadcasts$/,
+        handle: async (req, _m, _q, op) => {
+          requireRole(op, ['duty-officer', 'administrator'], 'broadcast');
+          const input = parseBroadcastInput(await readJson(req));
+          checkBroadcastScope(input, op);
+          // Compose once now so a bad field is refused before anything is stored.
+          broadcastAlert({ input, sender: identity, composer: op.username, now: clock() });
+          if (input.to.national) {
+            const b = broadcasts.create({
+              input,
+              composer: op.username,
+              now: clock(),
+              status: 'pending',
+            });
+            log.info(
+              { broadcast: b.id, operator: op.username },
+              'national broadcast awaits approval',
+            );
+            return announce(b);
+          }
+          const b = broadcasts.create({
+            input,
+            composer: op.username,
+            now: clock(),
+            status: 'pending',
+          });
+          const alertId = await sendBroadcast(b, op.username);
+          const sent = broadcasts.decide(b.id, {
+            status: 'sent',
+            by: op.username,
+            now: clock(),
+            alertId,
+          })!;
+          log.info({ broadcast: b.id, operator: op.username }, 'broadcast sent');
+          return announce(sent);
+        },
+      },
+      {
+        method: 'POST',
+        path: /^\/api\/broadcasts\/([0-9a-f-]{36})\/(approve|reject)$/,
+        handle: async (req, m, _q, op) => {
+          requireRole(op, ['duty-officer', 'administrator'], 'approve or reject broadcasts');
+          const b = broadcasts.get(m[1]!);
+          if (!b) throw new ConsoleError('NOT_FOUND', 'no such broadcast');
+          if (b.status !== 'pending')
+            throw new ConsoleError('CONFLICT', `this broadcast was already ${b.status}`);
+          checkBroadcastScope(b.input, op);
+          if (m[2] === 'reject') {
+            const body = await readJson(req);
+            const reason = typeof body['reason'] === 'string' ? body['reason'].trim() : '';
+            if (!reason || reason.length > 500)
+              throw new ConsoleError(
+                'INPUT_INVALID',
+                'a rejection needs a reason (up to 500 characters)',
+              );
+            const r = broadcasts.decide(b.id, {
+              status: 'rejected',
+              by: op.username,
+              now: clock(),
+              reason,
+            });
+            if (!r) throw new ConsoleError('CONFLICT', 'this broadcast was decided meanwhile');
+            log.info({ broadcast: b.id, operator: op.username }, 'broadcast rejected');
+            return announce(r);
+          }
+          if (b.composer === op.username)
+            throw new ConsoleError(
+              'FORBIDDEN',
+              'a national broadcast needs a second duty officer: you composed this one',
+            );
+          const alertId = await sendBroadcast(b, b.composer, op.username);
+          const r = broadcasts.decide(b.id, {
+            status: 'sent',
+            by: op.username,
+            now: clock(),
+            alertId,
+          });
+          if (!r) throw new ConsoleError('CONFLICT', 'this broadcast was decided meanwhile');
+          log.info(
+            { broadcast: b.id, operator: op.username },
+            'national broadcast approved and sent',
+          );
+          return announce(r);
+        },
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/notifications$/,
+        handle: async (_r, _m, q): Promise<NotificationsSnapshot> => {
+          const alertId = q.get('alert') ?? '';
+          if (alertId.length > 128) throw new ConsoleError('INPUT_INVALID', 'alert id too long');
+          const out: NotificationsSnapshot = { notifications: [], unreachable: [] };
+          await Promise.all(
+            [...states.values()].map(async (c) => {
+              try {
+                const res = await c.listNotifications(alertId, 1000);
+                for (const n of res.notifications)
+                  out.notifications.push({
+                    key: n.key,
+                    broker: c.ref.home,
+                    alertId: n.alertId,
+                    station: n.station,
+                    contactId: n.contactId,
+                    channel: n.channel as 'sms',
+                    to: n.to,
+                    state: n.state as 'pending',
+                    attempts: n.attempts,
+                    lastError: n.lastError || null,
+                    createdAt: n.createdAt?.toISOString() ?? '',
+                    updatedAt: n.updatedAt?.toISOString() ?? '',
+                  });
+              } catch (err) {
+                out.unreachable.push({ state: c.ref.home, error: brokerErrorMessage(err) });
+              }
+            }),
+          );
+          out.notifications.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+          return out;
+        },
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/contacts$/,
+        handle: async (_r, _m, q, op) => {
+          const state = q.get('state') ?? (op.scope === 'national' ? '' : op.scope);
+          const c = stateInScope(op, state);
+          const doc = await broker(() => c.getContacts());
+          return { state, document: JSON.parse(doc.json) as ContactsDocument };
+        },
+      },
+      {
+        method: 'PUT',
+        path: /^\/api\/contacts$/,
+        handle: async (req, _m, q, op) => {
+          requireRole(op, ['administrator'], 'edit the contact directory');
+          const state = q.get('state') ?? (op.scope === 'national' ? '' : op.scope);
+          const c = stateInScope(op, state);
+          const body = await readJson(req);
+          const doc = await broker(() => c.putContacts(JSON.stringify(body)));
+          log.info({ operator: op.username, state }, 'contact directory edited');
+          return { state, document: JSON.parse(doc.json) as ContactsDocument };
+        },
+      },
+    ];
+
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       void (async () => {
         try {
-          const url = (req.url ?? '/').split('?')[0];
-          if (url === '/api/session' && req.method === 'POST') {
+          const url = new URL(req.url ?? '/', 'http://console');
+          const path = url.pathname;
+          if (path === '/api/session' && req.method === 'POST') {
             const body = await readJson(req);
             const [username, password, code] = [
               body['username'],
@@ -157,10 +456,10 @@ export class ConsoleServer {
               res,
               200,
               { username: op.username, role: op.role, scope: op.scope },
-              { 'set-cookie': sessions.cookie(token, { secure: opts.secureCookies }) },
+              { 'set-cookie': cookie(token) },
             );
           }
-          if (url === '/api/session' && req.method === 'DELETE') {
+          if (path === '/api/session' && req.method === 'DELETE') {
             return send(
               res,
               200,
@@ -170,31 +469,33 @@ export class ConsoleServer {
               },
             );
           }
-          if (url === '/api/me' && req.method === 'GET') {
-            const claims = await sessions.verify(sessionFromCookie(req.headers.cookie), clock());
-            // A request is activity: a fresh token restarts the idle clock.
-            const token = await sessions.issue(
-              { username: claims.username, role: claims.role, scope: claims.scope },
-              clock(),
-            );
-            return send(res, 200, claims, {
-              'set-cookie': sessions.cookie(token, { secure: opts.secureCookies }),
-            });
+          if (path === '/healthz') return send(res, 200, { status: 'ok', scope });
+          if (path.startsWith('/api/')) {
+            const route = routes.find((r) => r.path.test(path));
+            if (!route) throw new ConsoleError('NOT_FOUND', `no such endpoint ${path}`);
+            if (route.method !== req.method)
+              throw new ConsoleError('NOT_FOUND', `${req.method} is not served at ${path}`);
+            const { op, setCookie } = await operator(req);
+            const m = path.match(route.path)!;
+            const body = await route.handle(req, m, url.searchParams, op);
+            return send(res, 200, body, { 'set-cookie': setCookie });
           }
-          if (url === '/healthz') return send(res, 200, { status: 'ok', scope });
-          return send(res, 404, { code: 'NOT_FOUND', message: 'not found' });
+          if (statics(req, res, path)) return;
+          throw new ConsoleError('NOT_FOUND', 'not found');
         } catch (err) {
           fail(res, err);
         }
       })();
-    });
+    };
 
-    const io = new IoServer<
-      ClientToServerEvents,
-      ServerToClientEvents,
-      Record<string, never>,
-      SocketData
-    >(http, { serveClient: false, maxHttpBufferSize: 64 * 1024, wsEngine: WebSocketServer });
+    const server: Server = opts.https
+      ? createHttpsServer(
+          { cert: readFileSync(opts.https.cert), key: readFileSync(opts.https.key) },
+          handler,
+        )
+      : createHttpServer(handler);
+    io.attach(server);
+
     io.use((socket, next) => {
       sessions
         .verify(sessionFromCookie(socket.handshake.headers.cookie), clock())
@@ -210,33 +511,55 @@ export class ConsoleServer {
           next(Object.assign(new Error(e.message), { data: { code: e.code } }));
         });
     });
-    io.on('connection', (socket) => {
+    io.on('connection', (socket: ConsoleSocket) => {
+      socket.emit('stations', directory.current());
       socket.on('recent', (query, ack) => {
         if (typeof ack !== 'function') return;
         const limit = Number((query as { limit?: unknown } | undefined)?.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > RECENT)
           return ack({ ok: false, code: 'INPUT_INVALID', message: `limit must be 1-${RECENT}` });
-        ack({ ok: true, alerts: recent.slice(-limit).reverse() });
+        ack({ ok: true, alerts: book.recent(limit) });
       });
     });
+    // Sockets of sessions that went idle are told and closed; REST activity keeps them alive.
+    const sweep = setInterval(() => {
+      const now = clock().getTime();
+      for (const s of io.of('/').sockets.values()) {
+        const d = s.data;
+        const until = Math.max(d.expiresAt ?? 0, activeUntil.get(d.username) ?? 0);
+        if (until <= now) {
+          s.emit('session', {
+            expired: true,
+            message: 'the session ended after 30 idle minutes; sign in again',
+          });
+          s.disconnect(true);
+        }
+      }
+    }, SWEEP_MS);
+    sweep.unref();
+    closers.push(() => clearInterval(sweep));
+
+    const directory = new StationDirectory(
+      [...states.values()],
+      log,
+      (snapshot) => io.emit('stations', snapshot),
+      clock,
+    );
+    directory.start(opts.directoryPollMs);
+    closers.push(() => directory.stop());
 
     const feed = new SupervisionFeed(
-      {
-        address: opts.broker,
-        rootPem: readFileSync(opts.tls.root),
-        keyPem: readFileSync(opts.tls.key),
-        chainPem,
-        logger: log,
-      },
+      { address: opts.broker, home: scope, tls, logger: log },
       (d: Delivery) => {
         try {
           if (d.item?.$case === 'alert') {
             const view = alertView(d.seq, d.item.value.jws);
-            recent.push(view);
-            if (recent.length > RECENT) recent.shift();
+            book.addAlert(view);
             io.emit('alert', view);
           } else if (d.item?.$case === 'receipt') {
-            io.emit('receipt', receiptView(d.seq, d.item.value.jws));
+            const view = receiptView(d.seq, d.item.value.jws);
+            book.addReceipt(view);
+            io.emit('receipt', view);
           }
         } catch (err) {
           log.warn({ seq: d.seq, err: (err as Error).message }, 'entry not shown');
@@ -246,22 +569,26 @@ export class ConsoleServer {
         io.emit('link', { connected, broker: opts.broker, ...(detail ? { detail } : {}) }),
     );
     feed.start();
+    closers.unshift(() => feed.stop());
 
     const idx = opts.listen.lastIndexOf(':');
     await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(Number(opts.listen.slice(idx + 1)), opts.listen.slice(0, idx), () => resolve());
+      server.once('error', reject);
+      server.listen(Number(opts.listen.slice(idx + 1)), opts.listen.slice(0, idx), () => resolve());
     });
-    const a = http.address() as AddressInfo;
-    log.info({ address: `${a.address}:${a.port}` }, 'console listening');
-    return new ConsoleServer(`${a.address}:${a.port}`, scope, http, io, feed, accounts);
+    const a = server.address() as AddressInfo;
+    const address = `${a.address}:${a.port}`;
+    const url = `${https ? 'https' : 'http'}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+    log.info({ address, https }, 'console listening');
+    closers.unshift(
+      () => new Promise<void>((r) => io.close(() => r())),
+      () => new Promise<void>((r) => server.close(() => r())),
+    );
+    return new ConsoleServer(address, scope, url, closers);
   }
 
-  /** Stops following the broker, closes sockets and the HTTP server. */
+  /** Stops following the broker, closes sockets, the HTTP server, the outbox and the databases. */
   async stop(): Promise<void> {
-    this.feed.stop();
-    await new Promise<void>((resolve) => this.io.close(() => resolve()));
-    await new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.accounts.close();
+    for (const c of this.closers) await c();
   }
 }

@@ -9,6 +9,7 @@ import {
   type Backbone,
 } from '@cctns/broker';
 import {
+  selfSignedWebCertificate,
   createCsr,
   generateRsaKeyPair,
   Pki,
@@ -18,6 +19,8 @@ import {
 } from '@cctns/pki';
 import { Agent, enroll } from '@cctns/station-agent';
 import type { Logger } from 'pino';
+import { Accounts } from '../auth/accounts.js';
+import { ConsoleServer } from '../server/server.js';
 
 /** What `cctns up` starts. */
 export interface UpOptions {
@@ -36,6 +39,8 @@ export interface UpOptions {
   backbone?: () => Promise<Backbone>;
   /** NATS server URLs: each broker joins with its own certificate instead of the in-process stream. */
   nats?: string[];
+  /** Start the national HQ console (HTTPS, self-signed for this machine); default true. */
+  console?: boolean;
 }
 
 /** A network started by `up`. */
@@ -43,6 +48,8 @@ export interface RunningNetwork {
   brokers: Map<string, Broker>;
   agents: Agent[];
   pki: Pki;
+  /** The national HQ console, when started. */
+  console?: ConsoleServer;
   stop(): Promise<void>;
 }
 
@@ -133,7 +140,9 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
   const brokers = new Map<string, Broker>();
   const agents: Agent[] = [];
   const connections: Backbone[] = [];
+  let consoleServer: ConsoleServer | undefined;
   const stopAll = async () => {
+    await consoleServer?.stop().catch(() => undefined);
     for (const a of agents) await a.close().catch(() => undefined);
     for (const b of brokers.values()) await b.stop().catch(() => undefined);
     for (const c of connections) await c.close().catch(() => undefined);
@@ -233,9 +242,122 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
         },
       });
     }
+    if (opts.console !== false) {
+      consoleServer = await startConsole({
+        dataDir,
+        pki,
+        passphrase,
+        brokers,
+        port: opts.portBase === 0 ? 0 : opts.portBase + 8,
+        logger: opts.logger,
+        say: opts.say,
+      });
+    }
   } catch (err) {
     await stopAll();
     throw err;
   }
-  return { brokers, agents, pki, stop: stopAll };
+  return {
+    brokers,
+    agents,
+    pki,
+    ...(consoleServer ? { console: consoleServer } : {}),
+    stop: stopAll,
+  };
+}
+
+/** The console's identity in the embedded network. */
+export const CONSOLE_IDENTITY = 'hq/national/console';
+
+/** Operators the embedded console gets on first run (passwords and TOTP secrets in a 0600 file). */
+const FIRST_OPERATORS = [
+  { username: 'admin', role: 'administrator' },
+  { username: 'duty1', role: 'duty-officer' },
+  { username: 'duty2', role: 'duty-officer' },
+] as const;
+
+/** File where the embedded console's first operators are written (0600). */
+export function operatorsFile(dataDir: string): string {
+  return join(dataDir, 'secrets', 'console-operators.json');
+}
+
+/**
+ * The national HQ console of the embedded network: its `hq/national/console` certificate, a
+ * self-signed HTTPS certificate for this machine, a session secret, and on first run three
+ * operators (an administrator and two duty officers, so national broadcasts can be approved).
+ */
+async function startConsole(args: {
+  dataDir: string;
+  pki: Pki;
+  passphrase: string;
+  brokers: Map<string, Broker>;
+  port: number;
+  logger: Logger;
+  say: (line: string) => void;
+}): Promise<ConsoleServer> {
+  const dir = join(args.dataDir, 'console');
+  const tlsDir = join(dir, 'tls');
+  const national = args.brokers.get('national')!;
+  if (!existsSync(join(tlsDir, 'cert.pem'))) {
+    const { token } = await args.pki
+      .unlockCa('CENTRAL', args.passphrase)
+      .createToken(CONSOLE_IDENTITY);
+    await enroll({
+      dir: tlsDir,
+      broker: national.addresses.grpc,
+      enrollAddress: national.addresses.enroll!,
+      token,
+      rootPem: args.pki.root.toString(),
+    });
+  }
+  const webDir = join(dir, 'https');
+  if (!existsSync(join(webDir, 'cert.pem'))) {
+    mkdirSync(webDir, { recursive: true, mode: 0o700 });
+    const web = await selfSignedWebCertificate({ hosts: ['localhost', '127.0.0.1'] });
+    writeSecretFile(join(webDir, 'key.pem'), web.keyPem, { overwrite: true });
+    writePublicFile(join(webDir, 'cert.pem'), web.certPem);
+  }
+  const secretFile = join(dir, 'session-secret');
+  if (!existsSync(secretFile))
+    writeSecretFile(secretFile, `${randomBytes(32).toString('base64')}\n`);
+  const accounts = new Accounts(join(dir, 'console.db'));
+  try {
+    if (accounts.list().length === 0) {
+      const created = [];
+      for (const o of FIRST_OPERATORS) {
+        const password = randomBytes(12).toString('base64url');
+        const r = await accounts.add({ ...o, scope: 'national', password, now: new Date() });
+        created.push({ ...o, password, totpSecret: r.totpSecret, otpauth: r.otpauth });
+      }
+      mkdirSync(join(args.dataDir, 'secrets'), { recursive: true, mode: 0o700 });
+      writeSecretFile(operatorsFile(args.dataDir), `${JSON.stringify(created, null, 2)}\n`, {
+        overwrite: true,
+      });
+    }
+  } finally {
+    accounts.close();
+  }
+  const server = await ConsoleServer.start({
+    listen: `127.0.0.1:${args.port}`,
+    broker: national.addresses.grpc,
+    stateBrokers: Object.fromEntries(
+      [...args.brokers.entries()]
+        .filter(([home]) => home !== 'national')
+        .map(([home, b]) => [home, b.addresses.grpc]),
+    ),
+    tls: {
+      cert: join(tlsDir, 'cert.pem'),
+      key: join(tlsDir, 'key.pem'),
+      root: join(tlsDir, 'root.pem'),
+    },
+    https: { cert: join(webDir, 'cert.pem'), key: join(webDir, 'key.pem') },
+    consoleDir: dir,
+    secret: Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64'),
+    secureCookies: true,
+    logger: args.logger,
+  });
+  args.say(
+    `HQ console (national): ${server.url.replace('127.0.0.1', 'localhost')}  — operators, passwords and TOTP secrets in ${operatorsFile(args.dataDir)}`,
+  );
+  return server;
 }

@@ -679,6 +679,46 @@ export function vehicleStatusToJSON(object: VehicleStatus): string {
   }
 }
 
+/** Channels besides the network that should reach officers at once (HQ senders only). */
+export enum NotifyChannel {
+  NOTIFY_CHANNEL_UNSPECIFIED = 0,
+  NOTIFY_CHANNEL_SMS = 1,
+  NOTIFY_CHANNEL_EMAIL = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function notifyChannelFromJSON(object: any): NotifyChannel {
+  switch (object) {
+    case 0:
+    case "NOTIFY_CHANNEL_UNSPECIFIED":
+      return NotifyChannel.NOTIFY_CHANNEL_UNSPECIFIED;
+    case 1:
+    case "NOTIFY_CHANNEL_SMS":
+      return NotifyChannel.NOTIFY_CHANNEL_SMS;
+    case 2:
+    case "NOTIFY_CHANNEL_EMAIL":
+      return NotifyChannel.NOTIFY_CHANNEL_EMAIL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NotifyChannel.UNRECOGNIZED;
+  }
+}
+
+export function notifyChannelToJSON(object: NotifyChannel): string {
+  switch (object) {
+    case NotifyChannel.NOTIFY_CHANNEL_UNSPECIFIED:
+      return "NOTIFY_CHANNEL_UNSPECIFIED";
+    case NotifyChannel.NOTIFY_CHANNEL_SMS:
+      return "NOTIFY_CHANNEL_SMS";
+    case NotifyChannel.NOTIFY_CHANNEL_EMAIL:
+      return "NOTIFY_CHANNEL_EMAIL";
+    case NotifyChannel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Who receives the alert. Any combination; a station receives it when it matches any entry. */
 export interface Addressing {
   /** Station identities, e.g. "station/MH/PUNE/PS042". */
@@ -757,6 +797,8 @@ export interface PoliceDetails {
   caseReference: string;
   modusOperandi: string;
   handling: HandlingCode;
+  /** SMS / email to the SHOs of the addressed stations as soon as their broker has the alert. */
+  notify: NotifyChannel[];
 }
 
 /** CAP <alert> with addressing and police details. */
@@ -1833,7 +1875,7 @@ export const Vehicle: MessageFns<Vehicle> = {
 };
 
 function createBasePoliceDetails(): PoliceDetails {
-  return { persons: [], vehicles: [], firReference: "", caseReference: "", modusOperandi: "", handling: 0 };
+  return { persons: [], vehicles: [], firReference: "", caseReference: "", modusOperandi: "", handling: 0, notify: [] };
 }
 
 export const PoliceDetails: MessageFns<PoliceDetails> = {
@@ -1855,6 +1897,13 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
     }
     if (message.handling !== 0) {
       writer.uint32(48).int32(message.handling);
+    }
+    if (message.notify.length !== 0) {
+      writer.uint32(58).fork();
+      for (const v of message.notify) {
+        writer.int32(v);
+      }
+      writer.join();
     }
     return writer;
   },
@@ -1920,6 +1969,24 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
             message.handling = reader.int32() as any;
             continue;
           }
+          case 7: {
+            if (tag === 56) {
+              message.notify.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 58) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.notify.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1952,6 +2019,7 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
         ? globalThis.String(object.modus_operandi)
         : "",
       handling: isSet(object.handling) ? handlingCodeFromJSON(object.handling) : 0,
+      notify: globalThis.Array.isArray(object?.notify) ? object.notify.map((e: any) => notifyChannelFromJSON(e)) : [],
     };
   },
 
@@ -1975,6 +2043,9 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
     if (message.handling !== 0) {
       obj.handling = handlingCodeToJSON(message.handling);
     }
+    if (message.notify?.length) {
+      obj.notify = message.notify.map((e) => notifyChannelToJSON(e));
+    }
     return obj;
   },
 
@@ -1989,6 +2060,7 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
     message.caseReference = object.caseReference ?? "";
     message.modusOperandi = object.modusOperandi ?? "";
     message.handling = object.handling ?? 0;
+    message.notify = object.notify?.map((e) => e) || [];
     return message;
   },
 };
