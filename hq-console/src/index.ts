@@ -3,7 +3,9 @@
  * network, which lives here because this package sits above the broker and the station agent.
  */
 export {
+  CONSOLE_IDENTITY,
   HQ_OPERATOR,
+  operatorsFile,
   hqDir,
   stationDir,
   stationsOf,
@@ -24,9 +26,19 @@ export { otpauthUri, totpCode, verifyTotp } from './auth/totp.js';
 export { ConsoleServer, type ConsoleServerOptions } from './server/server.js';
 export { alertView, receiptView } from './server/feed.js';
 export type {
+  AlertDetail,
   AlertView,
+  BroadcastInput,
+  BroadcastView,
   ClientToServerEvents,
+  ContactsDocument,
+  NotificationsSnapshot,
+  NotificationView,
+  OperatorView,
   ReceiptView,
+  StationsSnapshot,
+  StationView,
+  TrackerView,
   ServerToClientEvents,
   SocketData,
 } from './server/events.js';

@@ -69,6 +69,8 @@ export interface ConsoleServerOptions {
   clock?: () => Date;
   /** How often the station directory is polled (ms). */
   directoryPollMs?: number;
+  /** How often sockets are checked for ended sessions (ms). */
+  sessionSweepMs?: number;
 }
 
 const RECENT = 500;
@@ -394,7 +396,10 @@ export class ConsoleServer {
                     updatedAt: n.updatedAt?.toISOString() ?? '',
                   });
               } catch (err) {
-                out.unreachable.push({ state: c.ref.home, error: brokerErrorMessage(err) });
+                const error = brokerErrorMessage(err);
+                // A broker without notifications configured has none to show; that is not a fault.
+                if (!error.startsWith('NOTIFY_UNAVAILABLE'))
+                  out.unreachable.push({ state: c.ref.home, error });
               }
             }),
           );
@@ -471,9 +476,11 @@ export class ConsoleServer {
           }
           if (path === '/healthz') return send(res, 200, { status: 'ok', scope });
           if (path.startsWith('/api/')) {
-            const route = routes.find((r) => r.path.test(path));
-            if (!route) throw new ConsoleError('NOT_FOUND', `no such endpoint ${path}`);
-            if (route.method !== req.method)
+            const matching = routes.filter((r) => r.path.test(path));
+            if (matching.length === 0)
+              throw new ConsoleError('NOT_FOUND', `no such endpoint ${path}`);
+            const route = matching.find((r) => r.method === req.method);
+            if (!route)
               throw new ConsoleError('NOT_FOUND', `${req.method} is not served at ${path}`);
             const { op, setCookie } = await operator(req);
             const m = path.match(route.path)!;
@@ -535,7 +542,7 @@ export class ConsoleServer {
           s.disconnect(true);
         }
       }
-    }, SWEEP_MS);
+    }, opts.sessionSweepMs ?? SWEEP_MS);
     sweep.unref();
     closers.push(() => clearInterval(sweep));
 

@@ -1,0 +1,344 @@
+import type {
+  AlertDetail,
+  AlertView,
+  BroadcastView,
+  NotificationsSnapshot,
+  StationsSnapshot,
+} from '@cctns/hq-console';
+import type { ServerToClientEvents } from '@cctns/hq-console';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  api,
+  signIn,
+  startConsoleNetwork,
+  STATIONS,
+  type ConsoleNetwork,
+} from '../support/console-network.js';
+import { eventually } from '../support/network.js';
+
+// The console's REST API and socket.io against real brokers (national, MH, KA on one backbone),
+// real station agents, a local Twilio-API server and a real SMTP server. Plain HTTP here (the
+// browser test runs the same server over HTTPS).
+let net: ConsoleNetwork;
+let duty1 = '';
+let duty2 = '';
+let viewer = '';
+let admin = '';
+let mhduty = '';
+// The consoles' clock: moved forward to end sessions.
+let offsetMs = 0;
+
+beforeAll(async () => {
+  net = await startConsoleNetwork('console-api', {
+    consoleClock: () => new Date(Date.now() + offsetMs),
+  });
+  duty1 = await signIn(net, net.national, 'duty1');
+  duty2 = await signIn(net, net.national, 'duty2');
+  viewer = await signIn(net, net.national, 'viewer');
+  admin = await signIn(net, net.national, 'admin');
+  mhduty = await signIn(net, net.mh, 'mhduty');
+}, 120_000);
+
+afterAll(async () => {
+  await net?.stop();
+});
+
+const national = (extra: Record<string, unknown> = {}) => ({
+  to: { national: true },
+  event: 'Terror threat',
+  headline: 'राष्ट्रीय चेतावनी: संदिग्ध विस्फोटक',
+  description: 'Look out for the vehicle below.',
+  severity: 'extreme',
+  categories: ['security'],
+  vehicles: [{ registration: 'mh 12 ab 1234', make: 'Maruti', status: 'suspect' }],
+  persons: [{ name: 'Ramesh Kumar', aliases: ['Ramu'], gender: 'male', age: 35, role: 'wanted' }],
+  ...extra,
+});
+
+describe('console API', () => {
+  it('lists the stations of every state broker in scope, with online state', async () => {
+    const snap = await eventually(
+      async () => {
+        const r = await api<StationsSnapshot>(net.national, duty1, 'GET', '/api/stations');
+        return r.body.stations.filter((s) => s.online).length === STATIONS.length
+          ? r.body
+          : undefined;
+      },
+      15_000,
+      'all stations online in the national console',
+    );
+    expect(snap.unreachable).toEqual([]);
+    expect(snap.stations.map((s) => s.identity)).toEqual([...STATIONS].sort());
+    expect(snap.stations[0]).toMatchObject({ state: 'KA', district: 'BENGALURU', name: 'PS001' });
+    const mh = await api<StationsSnapshot>(net.mh, mhduty, 'GET', '/api/stations');
+    expect(mh.body.stations.every((s) => s.state === 'MH')).toBe(true);
+  });
+
+  it('holds a national broadcast for a second duty officer, sends it once approved, and tracks receipts and acknowledgements', async () => {
+    const created = await api<BroadcastView>(
+      net.national,
+      duty1,
+      'POST',
+      '/api/broadcasts',
+      national(),
+    );
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ status: 'pending', composer: 'duty1', alertId: null });
+    const id = created.body.id;
+
+    const own = await api(net.national, duty1, 'POST', `/api/broadcasts/${id}/approve`);
+    expect(own).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect((await api(net.national, viewer, 'POST', `/api/broadcasts/${id}/approve`)).status).toBe(
+      403,
+    );
+
+    const approved = await api<BroadcastView>(
+      net.national,
+      duty2,
+      'POST',
+      `/api/broadcasts/${id}/approve`,
+    );
+    expect(approved.body).toMatchObject({ status: 'sent', approver: 'duty2', alertId: id });
+    const again = await api(net.national, duty2, 'POST', `/api/broadcasts/${id}/approve`);
+    expect(again).toMatchObject({ status: 409, body: { code: 'CONFLICT' } });
+
+    // Every station receives it; each acknowledges; the tracker fills.
+    for (const a of net.stations.values())
+      await eventually(() => a.store.inboxItem(id), 15_000, `${a.identity} receives the broadcast`);
+    for (const a of net.stations.values()) await a.acknowledge(id, 'seen');
+    const detail = await eventually(
+      async () => {
+        const d = await api<AlertDetail>(net.national, viewer, 'GET', `/api/alerts/${id}`);
+        return d.status === 200 && d.body.tracker.acknowledged === STATIONS.length
+          ? d.body
+          : undefined;
+      },
+      15_000,
+      'tracker full',
+    );
+    expect(detail.tracker).toMatchObject({ expected: 4, received: 4, read: 4, acknowledged: 4 });
+    expect(detail.tracker.timeline.at(-1)).toMatchObject({ acknowledged: 4 });
+    expect(detail.alert).toMatchObject({
+      headline: 'राष्ट्रीय चेतावनी: संदिग्ध विस्फोटक',
+      sender: 'hq/national/console',
+      severity: 'extreme',
+      states: ['national'],
+      note: expect.stringContaining('approved by duty2'),
+      vehicles: [expect.objectContaining({ registration: 'MH12AB1234', status: 'suspect' })],
+      persons: [expect.objectContaining({ name: 'Ramesh Kumar', role: 'wanted', age: 35 })],
+    });
+
+    // A Cancel joins the chain.
+    const cancel = await api<BroadcastView>(net.national, duty1, 'POST', '/api/broadcasts', {
+      msgType: 'cancel',
+      references: [id],
+      to: { states: ['MH'] },
+      event: 'Terror threat',
+      headline: 'Cancelled: the vehicle was found',
+    });
+    expect(cancel.body.status).toBe('sent');
+    const chain = await eventually(
+      async () => {
+        const d = await api<AlertDetail>(net.national, viewer, 'GET', `/api/alerts/${id}`);
+        return d.body.chain.length === 2 ? d.body.chain : undefined;
+      },
+      15_000,
+      'the cancel in the chain',
+    );
+    expect(chain.map((a) => a.msgType)).toEqual(['alert', 'cancel']);
+  });
+
+  it('sends a state broadcast at once, with SMS and email to the SHOs of the addressed stations', async () => {
+    const r = await api<BroadcastView>(net.mh, mhduty, 'POST', '/api/broadcasts', {
+      to: { districts: ['MH/PUNE'] },
+      event: 'Kidnapping',
+      headline: 'Child kidnapped near Swargate',
+      severity: 'extreme',
+      channels: ['network', 'sms', 'email'],
+    });
+    expect(r.body).toMatchObject({ status: 'sent', composer: 'mhduty' });
+    const alertId = r.body.alertId!;
+    const sms = await eventually(
+      () => {
+        const sent = net.twilio.messages.filter((m) => m.body.includes('Child kidnapped'));
+        return sent.length === 2 ? sent : undefined;
+      },
+      15_000,
+      'an SMS to each SHO',
+    );
+    expect(sms.map((m) => m.to).sort()).toEqual(['+919800000001', '+919800000002']);
+    await eventually(
+      () => net.smtp.messages.some((m) => m.envelope.to.includes('sho.ps001@mh.police.example')),
+      15_000,
+      'email to the SHO with an address',
+    );
+    const n = await api<NotificationsSnapshot>(
+      net.national,
+      viewer,
+      'GET',
+      `/api/notifications?alert=${alertId}`,
+    );
+    expect(n.body.unreachable).toEqual([]);
+    expect(
+      n.body.notifications.map((x) => `${x.broker}:${x.contactId}:${x.channel}`).sort(),
+    ).toEqual(['MH:sho-pune-ps001:email', 'MH:sho-pune-ps001:sms', 'MH:sho-pune-ps002:sms']);
+  });
+
+  it('refuses a state operator acting on another state, viewers broadcasting, and malformed broadcasts', async () => {
+    const other = await api(net.mh, mhduty, 'POST', '/api/broadcasts', {
+      to: { states: ['KA'] },
+      event: 'x',
+      headline: 'x',
+    });
+    expect(other).toMatchObject({
+      status: 403,
+      body: { code: 'FORBIDDEN', message: expect.stringContaining('KA') },
+    });
+    expect((await api(net.mh, mhduty, 'GET', '/api/contacts?state=KA')).status).toBe(403);
+    expect((await api(net.national, viewer, 'POST', '/api/broadcasts', national())).status).toBe(
+      403,
+    );
+    for (const [body, message] of [
+      [{ to: {}, event: 'x', headline: 'x' }, 'choose whom'],
+      [{ to: { states: ['ZZ9'] }, event: 'x', headline: 'x' }, 'to.states[0]'],
+      [national({ headline: 7 }), 'headline must be text'],
+      [national({ severity: 'apocalyptic' }), 'severity'],
+      [national({ expiresInMinutes: -5 }), 'expiresInMinutes'],
+      [national({ persons: [{ name: 'A', age: 'old' }] }), 'persons[0].age'],
+      [{ msgType: 'cancel', to: { national: true }, event: 'x', headline: 'x' }, 'reference'],
+    ] as const) {
+      const res = await api(net.national, duty1, 'POST', '/api/broadcasts', body);
+      expect(res, JSON.stringify(body)).toMatchObject({
+        status: 400,
+        body: { code: 'INPUT_INVALID', message: expect.stringContaining(message) },
+      });
+    }
+    const notJson = await fetch(`${net.national.url}/api/broadcasts`, {
+      method: 'POST',
+      headers: { cookie: duty1, 'content-type': 'text/plain' },
+      body: 'to=all',
+    });
+    expect(notJson.status).toBe(400);
+    expect((await api(net.national, 'cctns_session=forged', 'GET', '/api/alerts')).status).toBe(
+      401,
+    );
+    // Nothing was stored by the refusals; the console still works.
+    const list = await api<{ broadcasts: BroadcastView[] }>(
+      net.national,
+      duty1,
+      'GET',
+      '/api/broadcasts',
+    );
+    expect(list.body.broadcasts.every((b) => b.input.headline !== 'x')).toBe(true);
+  });
+
+  it('lets an administrator edit a state contact directory, validated by the broker, and no one else', async () => {
+    const got = await api<{ document: { contacts: unknown[] } }>(
+      net.national,
+      admin,
+      'GET',
+      '/api/contacts?state=MH',
+    );
+    expect(got.body.document.contacts).toHaveLength(2);
+    const doc = {
+      version: 1,
+      contacts: [
+        ...got.body.document.contacts,
+        {
+          id: 'sp-pune',
+          name: 'SP Pune',
+          role: 'SP',
+          scope: 'district/MH/PUNE',
+          email: 'sp@x.example',
+        },
+      ],
+    };
+    expect((await api(net.national, duty1, 'PUT', '/api/contacts?state=MH', doc)).status).toBe(403);
+    const bad = await api(net.national, admin, 'PUT', '/api/contacts?state=MH', {
+      version: 1,
+      contacts: [
+        { id: 'x', name: 'X', role: 'SHO', scope: 'station/MH/PUNE/PS001', phone: '98000' },
+      ],
+    });
+    expect(bad).toMatchObject({ status: 400, body: { message: expect.stringContaining('phone') } });
+    const put = await api<{ document: { contacts: unknown[] } }>(
+      net.national,
+      admin,
+      'PUT',
+      '/api/contacts?state=MH',
+      doc,
+    );
+    expect(put.status).toBe(200);
+    expect(put.body.document.contacts).toHaveLength(3);
+    const again = await api<{ document: { contacts: unknown[] } }>(
+      net.mh,
+      mhduty,
+      'GET',
+      '/api/contacts',
+    );
+    expect(again.body.document.contacts).toHaveLength(3);
+    const ka = await api(net.national, admin, 'GET', '/api/contacts?state=KA');
+    expect(ka).toMatchObject({
+      status: 502,
+      body: { message: expect.stringContaining('NOTIFY_UNAVAILABLE') },
+    });
+  });
+
+  it('pushes alerts and broadcasts to signed-in sockets, refuses malformed events, and closes sockets of ended sessions', async () => {
+    const socket: Socket<ServerToClientEvents> = connect(net.national.url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie: viewer },
+      reconnection: false,
+    });
+    const alerts: AlertView[] = [];
+    const broadcasts: BroadcastView[] = [];
+    let stations: StationsSnapshot | undefined;
+    socket.on('alert', (a) => alerts.push(a));
+    socket.on('broadcast', (b) => broadcasts.push(b));
+    socket.on('stations', (s) => (stations = s));
+    await new Promise<void>((resolve, reject) => {
+      socket.on('connect', () => resolve());
+      socket.on('connect_error', reject);
+    });
+    await eventually(
+      () => stations?.stations.length === STATIONS.length,
+      10_000,
+      'stations on connect',
+    );
+    const raw = socket as unknown as Socket;
+    for (const bad of [undefined, 'x', { limit: 'all' }, { limit: 0 }, { limit: 1e9 }]) {
+      const ack = await new Promise<{ ok: boolean; code?: string }>((resolve) =>
+        raw.emit('recent', bad, resolve),
+      );
+      expect(ack).toMatchObject({ ok: false, code: 'INPUT_INVALID' });
+    }
+    raw.emit('no-such-event', { a: 1 });
+    const b = await api<BroadcastView>(
+      net.national,
+      duty1,
+      'POST',
+      '/api/broadcasts',
+      national({ headline: 'socket test' }),
+    );
+    await eventually(
+      () => broadcasts.some((x) => x.id === b.body.id && x.status === 'pending'),
+      5_000,
+      'pending broadcast pushed',
+    );
+    await api(net.national, duty2, 'POST', `/api/broadcasts/${b.body.id}/approve`);
+    await eventually(() => alerts.some((a) => a.id === b.body.id), 15_000, 'live alert');
+    expect(socket.connected).toBe(true);
+
+    // 31 idle minutes later the socket is told and closed, and the cookie no longer works.
+    const ended = new Promise<string>((resolve) => socket.on('session', (s) => resolve(s.message)));
+    offsetMs = 31 * 60_000;
+    expect(await ended).toMatch(/30 idle minutes/);
+    await eventually(() => !socket.connected, 5_000, 'socket closed');
+    expect(await api(net.national, viewer, 'GET', '/api/alerts')).toMatchObject({
+      status: 401,
+      body: { code: 'SESSION_EXPIRED' },
+    });
+    socket.close();
+  });
+});
