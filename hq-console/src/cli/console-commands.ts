@@ -4,6 +4,7 @@ import { outputOf, promptHidden, untilStopSignal } from '@cctns/pki/cli';
 import { Option, type Command } from 'commander';
 import { Accounts, ROLES } from '../auth/accounts.js';
 import { ConsoleError } from '../auth/errors.js';
+import { totpCode } from '../auth/totp.js';
 import { loadConsoleConfig } from '../server/config.js';
 import { ConsoleServer } from '../server/server.js';
 import { pino } from 'pino';
@@ -37,7 +38,7 @@ async function newPassword(): Promise<string> {
   return a;
 }
 
-/** Registers `cctns console …` (operator accounts; the console server arrives with its issue). */
+/** Registers `cctns console …`: the console server, operator accounts and a TOTP helper. */
 export function registerConsoleCommands(program: Command): Command {
   const group = program
     .command('console')
@@ -78,6 +79,22 @@ export function registerConsoleCommands(program: Command): Command {
         );
       await stopped;
       await server.stop();
+    });
+
+  group
+    .command('totp')
+    .description(
+      'print the current 6-digit code for a TOTP secret (a local network without a phone; operators use their authenticator app)',
+    )
+    .requiredOption('--secret <base32>', "the operator's TOTP secret")
+    .action((opts: { secret: string }, cmd: Command) => {
+      const out = outputOf(cmd);
+      if (!/^[A-Z2-7]+=*$/i.test(opts.secret))
+        throw new ConsoleError('INPUT_INVALID', '--secret must be base32 (A-Z, 2-7)');
+      const now = new Date();
+      const code = totpCode(opts.secret.toUpperCase(), now);
+      const validFor = 30 - (Math.floor(now.getTime() / 1000) % 30);
+      out.result(`${code}  (valid for ${validFor} s)`, { code, validForSeconds: validFor });
     });
 
   const user = group.command('user').description('operator accounts');

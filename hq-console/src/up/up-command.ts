@@ -4,7 +4,7 @@ import { intOption, outputOf, when, untilStopSignal } from '@cctns/pki/cli';
 import { composeAlert } from '@cctns/station-agent';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { HQ_OPERATOR, up } from './up.js';
+import { HQ_OPERATOR, operatorsFile, up } from './up.js';
 
 /** Registers `cctns up` on the umbrella program. */
 export function registerUpCommand(program: Command): Command {
@@ -81,6 +81,12 @@ export function registerUpCommand(program: Command): Command {
         const lines = [
           '',
           `The network is up: the national broker, ${net.brokers.size - 1} state brokers, ${stations.length} stations and ${HQ_OPERATOR}. Data in ${opts.data}/ (reused next time).`,
+          ...(net.console
+            ? [
+                `HQ console: ${net.console.url.replace('127.0.0.1', 'localhost')} (self-signed certificate: accept it once). Sign in as admin, duty1 or duty2 with the password and TOTP secret in ${rel(operatorsFile(net.dataDir))}`,
+                `  (a code for the secret: npx cctns console totp --secret <secret>; two duty officers are needed for a national broadcast)`,
+              ]
+            : []),
           'From another terminal, act as an officer would:',
           `  npx cctns agent --dir ${rel(first.dir)} send --to-district ${other ? other.identity.split('/').slice(1, 3).join('/') : first.identity.split('/').slice(1, 3).join('/')} --event "Armed robbery" --headline "Wanted: two men on a black Pulsar" --wait 10s`,
           `  npx cctns agent --dir ${rel(hq.dir)} send --national --event "Heinous crime" --headline "Nationwide alert" --wait 10s`,
@@ -90,7 +96,7 @@ export function registerUpCommand(program: Command): Command {
         ];
         if (out.json)
           process.stdout.write(
-            `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: stations.map((a) => ({ identity: a.identity, dir: a.dir })), hq: { identity: hq.identity, dir: hq.dir } })}\n`,
+            `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: stations.map((a) => ({ identity: a.identity, dir: a.dir })), hq: { identity: hq.identity, dir: hq.dir }, ...(net.console ? { console: { url: net.console.url, operators: operatorsFile(net.dataDir) } } : {}) })}\n`,
           );
         else process.stdout.write(`${lines.join('\n')}\n`);
         if (opts.demo) {

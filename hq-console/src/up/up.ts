@@ -48,6 +48,8 @@ export interface RunningNetwork {
   brokers: Map<string, Broker>;
   agents: Agent[];
   pki: Pki;
+  /** The data folder (absolute). */
+  dataDir: string;
   /** The national HQ console, when started. */
   console?: ConsoleServer;
   stop(): Promise<void>;
@@ -261,6 +263,7 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
     brokers,
     agents,
     pki,
+    dataDir,
     ...(consoleServer ? { console: consoleServer } : {}),
     stop: stopAll,
   };
