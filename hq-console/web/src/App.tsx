@@ -1,0 +1,230 @@
+// The console shell: who is signed in, the live socket and the data every page shares (the alert
+// feed and the station directory), the header, and the hash routes.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AlertView, OperatorView, StationsSnapshot } from '../../src/server/events';
+import { AlertPage } from './AlertPage';
+import { api, errorText, onSessionLost, ApiError } from './api';
+import { BroadcastPage } from './Broadcast';
+import { Contacts } from './Contacts';
+import { Escalations } from './Escalations';
+import { Feed } from './Feed';
+import { Notifications } from './Notifications';
+import { SignIn } from './SignIn';
+import { connectSocket, isSessionError, type ConsoleSocket } from './socket';
+import { Stations } from './Stations';
+import { useNow, useRoute } from './util';
+
+const EXPIRED = 'Session expired — sign in again';
+/** How many alerts the feed keeps in memory. */
+const FEED_MAX = 1000;
+
+/** Signed in or not: the sign-in page or the console. */
+export function App() {
+  const [me, setMe] = useState<OperatorView | null | undefined>(undefined);
+  const [notice, setNotice] = useState('');
+  const signedIn = useRef(false);
+
+  const leave = useCallback((message: string) => {
+    if (signedIn.current) setNotice(message);
+    signedIn.current = false;
+    setMe(null);
+  }, []);
+
+  useEffect(() => {
+    onSessionLost(() => leave(EXPIRED));
+    api<OperatorView>('/api/me').then(
+      (op) => {
+        signedIn.current = true;
+        setMe(op);
+      },
+      (err: unknown) => {
+        setMe(null);
+        if (!(err instanceof ApiError && err.status === 401)) setNotice(errorText(err));
+      },
+    );
+  }, [leave]);
+
+  if (me === undefined) return <p className="loading">Loading…</p>;
+  if (me === null)
+    return (
+      <SignIn
+        notice={notice}
+        onSignedIn={(op) => {
+          signedIn.current = true;
+          setNotice('');
+          setMe(op);
+        }}
+      />
+    );
+  return <Console me={me} onLeave={leave} />;
+}
+
+type Link = { connected: boolean; broker: string; detail?: string };
+
+function mergeAlerts(prev: AlertView[], incoming: AlertView[]): AlertView[] {
+  const byId = new Map(prev.map((a) => [a.id, a]));
+  for (const a of incoming) byId.set(a.id, a);
+  return [...byId.values()].sort((x, y) => y.seq - x.seq).slice(0, FEED_MAX);
+}
+
+function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string) => void }) {
+  const route = useRoute();
+  const now = useNow();
+  const [socket, setSocket] = useState<ConsoleSocket | null>(null);
+  const [online, setOnline] = useState(false);
+  // Bumped on every (re)connection so pages reload what they may have missed meanwhile.
+  const [epoch, setEpoch] = useState(0);
+  const [link, setLink] = useState<Link | null>(null);
+  const [alerts, setAlerts] = useState<AlertView[]>([]);
+  const [feedError, setFeedError] = useState('');
+  const [stations, setStations] = useState<StationsSnapshot | null>(null);
+
+  useEffect(() => {
+    const s = connectSocket();
+    setSocket(s);
+    s.on('connect', () => {
+      setOnline(true);
+      setEpoch((e) => e + 1);
+      api<{ alerts: AlertView[] }>('/api/alerts?limit=200').then(
+        (r) => {
+          setFeedError('');
+          setAlerts((prev) => mergeAlerts(prev, r.alerts));
+        },
+        (err: unknown) => setFeedError(errorText(err)),
+      );
+      // The socket also pushes snapshots; keep whichever is newer.
+      api<StationsSnapshot>('/api/stations').then(
+        (snap) => setStations((prev) => (prev && prev.at > snap.at ? prev : snap)),
+        () => undefined,
+      );
+    });
+    s.on('disconnect', () => setOnline(false));
+    s.on('connect_error', (err) => {
+      if (!isSessionError(err)) return;
+      s.disconnect();
+      onLeave(EXPIRED);
+    });
+    s.on('session', () => {
+      s.disconnect();
+      onLeave(EXPIRED);
+    });
+    s.on('link', setLink);
+    // Alerts and receipts only come through a working broker link.
+    const linkWorks = () =>
+      setLink((l) => (l?.connected ? l : { broker: l?.broker ?? '', connected: true }));
+    s.on('alert', (a) => {
+      linkWorks();
+      setAlerts((prev) => mergeAlerts(prev, [a]));
+    });
+    s.on('receipt', linkWorks);
+    s.on('stations', setStations);
+    return () => {
+      s.disconnect();
+    };
+  }, [onLeave]);
+
+  const signOut = async () => {
+    socket?.disconnect();
+    await api('/api/session', { method: 'DELETE' }).catch(() => undefined);
+    onLeave('');
+  };
+
+  const [page = 'feed', arg = ''] = route.parts;
+  let body;
+  switch (page) {
+    case 'feed':
+      body = <Feed alerts={alerts} now={now} error={feedError} />;
+      break;
+    case 'alerts':
+      body = <AlertPage key={arg} id={arg} me={me} socket={socket} epoch={epoch} now={now} />;
+      break;
+    case 'stations':
+      body = <Stations snapshot={stations} now={now} />;
+      break;
+    case 'broadcast':
+      body = (
+        <BroadcastPage
+          me={me}
+          socket={socket}
+          epoch={epoch}
+          stations={stations}
+          query={route.query}
+        />
+      );
+      break;
+    case 'notifications':
+      body = (
+        <Notifications
+          key={route.query.get('alert') ?? ''}
+          initialAlert={route.query.get('alert') ?? ''}
+        />
+      );
+      break;
+    case 'escalations':
+      body = <Escalations alerts={alerts} socket={socket} epoch={epoch} now={now} />;
+      break;
+    case 'contacts':
+      body = <Contacts me={me} />;
+      break;
+    default:
+      body = (
+        <p className="empty">
+          No such page. <a href="#/feed">Back to the live feed</a>.
+        </p>
+      );
+  }
+
+  const linked = online && link?.connected === true;
+  const linkText = !online
+    ? 'Console offline — reconnecting'
+    : link === null
+      ? 'Broker link: not reported yet'
+      : link.connected
+        ? 'Broker linked'
+        : 'Broker link down';
+  const nav: Array<[string, string]> = [
+    ['feed', 'Live feed'],
+    ['stations', 'Stations'],
+    ['broadcast', 'Broadcast'],
+    ['notifications', 'Notifications'],
+    ['escalations', 'Escalations'],
+    ['contacts', 'Contacts'],
+  ];
+  return (
+    <div className="app">
+      <header className="top">
+        <div className="brand">
+          CCTNS HQ <span className="scope">{me.scope === 'national' ? 'National' : me.scope}</span>
+        </div>
+        <nav>
+          {nav.map(([id, label]) => (
+            <a
+              key={id}
+              href={`#/${id}`}
+              data-testid={`nav-${id}`}
+              className={page === id || (id === 'feed' && page === 'alerts') ? 'active' : ''}
+            >
+              {label}
+            </a>
+          ))}
+        </nav>
+        <div
+          className={`link ${linked ? 'up' : link === null && online ? 'unknown' : 'down'}`}
+          data-testid="link-state"
+          data-connected={linked ? 'true' : 'false'}
+          title={[link?.broker, link?.detail].filter(Boolean).join(' — ') || linkText}
+        >
+          <span className="dot" aria-hidden="true" />
+          {linkText}
+        </div>
+        <div className="operator" data-testid="operator">
+          <strong>{me.username}</strong> · {me.role} · {me.scope}
+        </div>
+        <button type="button" data-testid="signout" onClick={() => void signOut()}>
+          Sign out
+        </button>
+      </header>
+      <main>{body}</main>
+    </div>
+  );
+}
