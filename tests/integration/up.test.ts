@@ -1,3 +1,5 @@
+import { readFileSync, statSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cctns, tempDir } from '../support/cli.js';
@@ -12,6 +14,7 @@ let ready: {
   brokers: Record<string, { grpc: string; http: string }>;
   stations: Array<{ identity: string; dir: string }>;
   hq: { identity: string; dir: string };
+  console: { url: string; operators: string };
 };
 
 beforeAll(async () => {
@@ -61,6 +64,58 @@ describe('cctns up', () => {
       10_000,
       'stations linked',
     );
+  });
+
+  it('serves the national HQ console over HTTPS, with first operators in a 0600 file', async () => {
+    expect(ready.console.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(statSync(ready.console.operators).mode & 0o777).toBe(0o600);
+    const operators = JSON.parse(readFileSync(ready.console.operators, 'utf8')) as Array<{
+      username: string;
+      role: string;
+      password: string;
+      totpSecret: string;
+    }>;
+    expect(operators.map((o) => `${o.username}:${o.role}`)).toEqual([
+      'admin:administrator',
+      'duty1:duty-officer',
+      'duty2:duty-officer',
+    ]);
+    const ca = readFileSync(join(work, 'data', 'console', 'https', 'cert.pem'));
+    const get = (path: string, headers: Record<string, string> = {}, body?: string) =>
+      new Promise<{ status: number; body: string; cookie?: string }>((resolve, reject) => {
+        const req = httpsRequest(
+          `${ready.console.url}${path}`,
+          { ca, servername: 'localhost', method: body ? 'POST' : 'GET', headers },
+          (res) => {
+            let text = '';
+            res.on('data', (c: Buffer) => (text += c.toString()));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                body: text,
+                ...(res.headers['set-cookie'] ? { cookie: res.headers['set-cookie'][0]! } : {}),
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    expect(JSON.parse((await get('/healthz')).body)).toMatchObject({ scope: 'national' });
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/<div id="root">/);
+    // The code comes from the CLI helper a local user would use.
+    const duty1 = operators[1]!;
+    const { stdout } = await cctns(['--json', 'console', 'totp', '--secret', duty1.totpSecret]);
+    const { code } = JSON.parse(stdout) as { code: string };
+    const signIn = await get(
+      '/api/session',
+      { 'content-type': 'application/json' },
+      JSON.stringify({ username: 'duty1', password: duty1.password, code }),
+    );
+    expect(signIn.status).toBe(200);
+    expect(signIn.cookie).toMatch(/; HttpOnly; Secure; SameSite=Strict/);
   });
 
   it('carries an inter-state alert sent with the CLI (MH to KA), which the KA station reads with the CLI', async () => {

@@ -146,6 +146,12 @@ export class ConsoleServer {
     closers.push(() => broadcasts.close());
     const sessions = new Sessions(opts.secret);
     const book = new AlertBook();
+    /** The broker link's last known state, told to every socket as it connects. */
+    let link: { connected: boolean; broker: string; detail?: string } = {
+      connected: false,
+      broker: opts.broker,
+      detail: 'connecting',
+    };
     /** Latest activity per operator: REST requests keep their sockets' sessions alive too. */
     const activeUntil = new Map<string, number>();
 
@@ -520,6 +526,7 @@ export class ConsoleServer {
     });
     io.on('connection', (socket: ConsoleSocket) => {
       socket.emit('stations', directory.current());
+      socket.emit('link', link);
       socket.on('recent', (query, ack) => {
         if (typeof ack !== 'function') return;
         const limit = Number((query as { limit?: unknown } | undefined)?.limit);
@@ -572,8 +579,10 @@ export class ConsoleServer {
           log.warn({ seq: d.seq, err: (err as Error).message }, 'entry not shown');
         }
       },
-      (connected, detail) =>
-        io.emit('link', { connected, broker: opts.broker, ...(detail ? { detail } : {}) }),
+      (connected, detail) => {
+        link = { connected, broker: opts.broker, ...(detail ? { detail } : {}) };
+        io.emit('link', link);
+      },
     );
     feed.start();
     closers.unshift(() => feed.stop());

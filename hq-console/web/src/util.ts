@@ -71,6 +71,8 @@ export function relTime(iso: string | null | undefined, now: number): string {
   const t = new Date(iso).getTime();
   if (Number.isNaN(t)) return iso;
   const s = Math.round((now - t) / 1000);
+  // `now` is re-read every few seconds, so something that just happened can look a little ahead.
+  if (s > -60 && s < 5) return 'just now';
   const a = Math.abs(s);
   const v =
     a < 45

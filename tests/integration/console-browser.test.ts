@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeAlert } from '@cctns/station-agent';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  OPERATOR_PASSWORD,
+  startConsoleNetwork,
+  STATIONS,
+  type ConsoleNetwork,
+  type OPERATORS,
+} from '../support/console-network.js';
+
+// The HQ console in headless Chromium (Debian's package, driven by playwright-core) against the
+// real console server over HTTPS (a self-signed certificate the browser is told to accept), real
+// brokers and real station agents. Each page is saved as a screenshot in test-results/console/.
+const CHROMIUM = process.env['CCTNS_CHROMIUM'] ?? '/usr/bin/chromium';
+const SHOTS = join(process.cwd(), 'test-results', 'console');
+let net: ConsoleNetwork;
+let browser: Browser;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  net = await startConsoleNetwork('console-browser', { https: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-background-networking',
+    ],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  await browser?.close();
+  await net?.stop();
+});
+
+async function open(): Promise<Page> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1366, height: 768 },
+    locale: 'en-IN',
+  });
+  contexts.push(context);
+  const page = await context.newPage();
+  await page.goto(net.national.url);
+  return page;
+}
+
+async function signIn(page: Page, username: keyof typeof OPERATORS, code?: string) {
+  await page.getByTestId('login-username').fill(username);
+  await page.getByTestId('login-password').fill(OPERATOR_PASSWORD);
+  await page.getByTestId('login-code').fill(code ?? net.code(username));
+  await page.getByTestId('login-submit').click();
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+describe('HQ console in the browser', () => {
+  let duty1: Page;
+  let broadcastId = '';
+
+  it('refuses a wrong TOTP code with a clear message, then signs in with password and code', async () => {
+    duty1 = await open();
+    await expect
+      .poll(() => duty1.getByTestId('login-submit').isVisible(), { timeout: 15_000 })
+      .toBe(true);
+    await shot(duty1, '01-sign-in');
+    await signIn(duty1, 'duty1', '000000');
+    await expect
+      .poll(() => duty1.getByTestId('login-error').textContent(), { timeout: 10_000 })
+      .toMatch(/wrong|password|code/i);
+    await signIn(duty1, 'duty1');
+    await expect
+      .poll(() => duty1.getByTestId('operator').textContent(), { timeout: 10_000 })
+      .toContain('duty1');
+  });
+
+  it('shows a live alert arrive in the feed without reloading', async () => {
+    const sender = net.stations.get('station/MH/PUNE/PS001')!;
+    const alert = composeAlert({
+      sender: sender.identity,
+      to: { stations: ['station/KA/BENGALURU/PS001'] },
+      event: 'Kidnapping',
+      headline: 'अपहरण: बच्ची, 8 वर्ष — white Swift MH12AB1234',
+      severity: 'extreme',
+      now: new Date(),
+    });
+    await sender.send(alert);
+    const row = duty1.locator(`[data-testid="feed-item"][data-alert-id="${alert.identifier}"]`);
+    await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
+    expect(await row.textContent()).toContain('अपहरण');
+    await shot(duty1, '02-feed');
+  });
+
+  it('composes a national broadcast that waits for a second duty officer, who approves it', async () => {
+    await duty1.getByTestId('nav-broadcast').click();
+    await duty1.getByTestId('compose-event').fill('Terror threat');
+    await duty1.getByTestId('compose-headline').fill('National alert: explosives in a white van');
+    await duty1.getByTestId('compose-description').fill('Stop and search; inform HQ at once.');
+    await duty1.getByTestId('compose-severity').selectOption('extreme');
+    await duty1.getByTestId('compose-national').check();
+    await shot(duty1, '03-broadcast-compose');
+    await duty1.getByTestId('compose-submit').click();
+    await expect
+      .poll(() => duty1.getByTestId('compose-result').textContent(), { timeout: 10_000 })
+      .toMatch(/pending/i);
+    const pending = duty1.locator('[data-testid="broadcast-item"][data-status="pending"]');
+    await expect.poll(() => pending.count(), { timeout: 10_000 }).toBe(1);
+    broadcastId = (await pending.getAttribute('data-broadcast-id'))!;
+    expect(await pending.getByTestId('broadcast-approve').isDisabled()).toBe(true);
+
+    const duty2 = await open();
+    await signIn(duty2, 'duty2');
+    await duty2.getByTestId('nav-broadcast').click();
+    const item = duty2.locator(
+      `[data-testid="broadcast-item"][data-broadcast-id="${broadcastId}"]`,
+    );
+    await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('pending');
+    await shot(duty2, '04-broadcast-approval');
+    await item.getByTestId('broadcast-approve').click();
+    await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('sent');
+    // The composer's page hears of it live.
+    await expect
+      .poll(
+        () =>
+          duty1
+            .locator(`[data-testid="broadcast-item"][data-broadcast-id="${broadcastId}"]`)
+            .getAttribute('data-status'),
+        { timeout: 10_000 },
+      )
+      .toBe('sent');
+  });
+
+  it("fills the broadcast's receipt tracker as stations acknowledge", async () => {
+    for (const a of net.stations.values())
+      await expect
+        .poll(() => Boolean(a.store.inboxItem(broadcastId)), { timeout: 15_000 })
+        .toBe(true);
+    await duty1.goto(`${net.national.url}/#/alerts/${broadcastId}`);
+    await expect
+      .poll(() => duty1.getByTestId('alert-headline').textContent(), { timeout: 10_000 })
+      .toContain('explosives');
+    await expect
+      .poll(() => duty1.getByTestId('tracker-expected').textContent(), { timeout: 10_000 })
+      .toBe(String(STATIONS.length));
+    let acknowledged = 0;
+    for (const a of net.stations.values()) {
+      await a.acknowledge(broadcastId, 'team dispatched');
+      acknowledged++;
+      await expect
+        .poll(() => duty1.getByTestId('tracker-acknowledged').textContent(), { timeout: 10_000 })
+        .toBe(String(acknowledged));
+    }
+    const rows = duty1.locator('[data-testid="tracker-station"][data-state="acknowledged"]');
+    expect(await rows.count()).toBe(STATIONS.length);
+    await shot(duty1, '05-alert-tracker');
+  });
+
+  it('shows stations, notifications, escalations and contacts', async () => {
+    await duty1.getByTestId('nav-stations').click();
+    await expect
+      .poll(() => duty1.locator('[data-testid="station-row"]').count(), { timeout: 10_000 })
+      .toBe(STATIONS.length);
+    expect(
+      await duty1
+        .locator('[data-testid="state-tile"][data-state="MH"]')
+        .getAttribute('data-status'),
+    ).toBeTruthy();
+    await shot(duty1, '06-stations');
+    await duty1.getByTestId('nav-notifications').click();
+    await duty1.waitForTimeout(500);
+    await shot(duty1, '07-notifications');
+    await duty1.getByTestId('nav-escalations').click();
+    await duty1.waitForTimeout(500);
+    await shot(duty1, '08-escalations');
+
+    const admin = await open();
+    await signIn(admin, 'admin');
+    await admin.getByTestId('nav-contacts').click();
+    await admin.getByTestId('contacts-state').selectOption('MH');
+    await expect
+      .poll(() => admin.locator('[data-testid="contact-row"]').count(), { timeout: 10_000 })
+      .toBe(2);
+    await shot(admin, '09-contacts');
+  });
+});
