@@ -116,6 +116,19 @@ describe('cctns up', () => {
     );
     expect(signIn.status).toBe(200);
     expect(signIn.cookie).toMatch(/; HttpOnly; Secure; SameSite=Strict/);
+    // Each state broker has an example contact directory, which the console reads.
+    const contacts = await get('/api/contacts?state=MH', {
+      cookie: signIn.cookie!.split(';')[0]!,
+    });
+    expect(contacts.status).toBe(200);
+    const doc = JSON.parse(contacts.body) as { document: { contacts: Array<{ role: string }> } };
+    expect(doc.document.contacts.map((c) => c.role).sort()).toEqual([
+      'SHO',
+      'SHO',
+      'SP',
+      'SP',
+      'STATE-HQ',
+    ]);
   });
 
   it('carries an inter-state alert sent with the CLI (MH to KA), which the KA station reads with the CLI', async () => {

@@ -93,6 +93,73 @@ function embeddedPassphrase(dataDir: string, env: NodeJS.ProcessEnv): string {
   return p;
 }
 
+/**
+ * Notifications of a state broker in the embedded network: a contact directory (an SHO per
+ * station, an SP per district, the state HQ; example numbers and addresses, editable from the
+ * console) and escalation chains, written on the first run. No SMS or email provider is
+ * configured on one machine, so what falls due is recorded as failed ("no sms provider
+ * configured") and shown in the console; a deployment adds `notify.sms` / `notify.email`.
+ */
+function demoNotifications(dir: string, state: string, stations: string[]) {
+  const contacts = join(dir, 'contacts.json');
+  const escalation = join(dir, 'escalation.json');
+  if (!existsSync(contacts)) {
+    const districts = [...new Set(stations.map((s) => s.split('/')[2]!))];
+    const slug = (x: string) => x.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    const doc = {
+      version: 1,
+      contacts: [
+        ...stations.map((s, i) => ({
+          id: `sho-${slug(s.split('/').slice(2).join('-'))}`,
+          name: `SHO ${s.split('/')[3]} ${s.split('/')[2]}`,
+          role: 'SHO',
+          scope: s,
+          phone: `+9190000${String(i + 1).padStart(5, '0')}`,
+          email: `sho.${slug(s.split('/').slice(2).join('.'))}@${state.toLowerCase()}.police.example`,
+        })),
+        ...districts.map((d) => ({
+          id: `sp-${slug(d)}`,
+          name: `SP ${d}`,
+          role: 'SP',
+          scope: `district/${state}/${d}`,
+          email: `sp.${slug(d)}@${state.toLowerCase()}.police.example`,
+        })),
+        {
+          id: 'state-hq',
+          name: `${state} State HQ control room`,
+          role: 'STATE-HQ',
+          scope: `state/${state}`,
+          email: `control.room@${state.toLowerCase()}.police.example`,
+        },
+      ],
+    };
+    writeFileSync(contacts, `${JSON.stringify(doc, null, 2)}\n`);
+  }
+  if (!existsSync(escalation))
+    writeFileSync(
+      escalation,
+      `${JSON.stringify(
+        {
+          version: 1,
+          chains: [
+            {
+              name: 'heinous',
+              match: { severities: ['extreme'] },
+              steps: [
+                { after: '10m', level: 'station', roles: ['SHO'], channels: ['sms'] },
+                { after: '30m', level: 'district', roles: ['SP'], channels: ['email'] },
+                { after: '60m', level: 'state', roles: ['STATE-HQ'], channels: ['email'] },
+              ],
+            },
+          ],
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  return { contacts: 'contacts.json', escalation: 'escalation.json', tickSeconds: 30 };
+}
+
 /** Folder of an HQ operator's agent inside the data folder. */
 export function hqDir(dataDir: string, identity: string): string {
   return join(dataDir, 'hq', identity.replace(/\//g, '_'));
@@ -181,6 +248,9 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
         pkiDir,
         store: 'sqlite:broker.db',
         ...(opts.nats ? { nats: { servers: opts.nats } } : {}),
+        ...(home === 'national'
+          ? {}
+          : { notify: demoNotifications(dir, home, stationsOf(home, opts.stationsPerState)) }),
       };
       writeFileSync(join(dir, 'broker.json'), `${JSON.stringify(file, null, 2)}\n`);
       const backbone = connect ? await connect() : undefined;
