@@ -68,6 +68,20 @@ export {
   type ChainReport,
 } from './log/hash-chain.js';
 export {
+  CHECKPOINT_JWS_TYPE,
+  SqliteAuditTable,
+  signCheckpoint,
+  verifyAudit,
+  verifyAuditChain,
+  type AuditBody,
+  type AuditCheckpoint,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditHead,
+  type AuditProblem,
+  type AuditReport,
+} from './log/audit.js';
+export {
   Pki,
   IssuingCa,
   MIN_PASSPHRASE_LENGTH,
