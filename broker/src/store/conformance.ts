@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { verifyAuditChain, type AuditBody } from '@cctns/pki';
 import type { TargetKey } from '../alerts/targets.js';
 import type { BrokerStore, LogEntry, NewLogEntry, ReceiptRecord, StationRecord } from './store.js';
 
@@ -684,6 +685,45 @@ export function storeConformance(
         });
         expect(await store.notificationByProviderId('nope')).toBeUndefined();
         expect(await store.notifications({ alertId: 'other' })).toEqual([]);
+      });
+    });
+
+    describe('audit', () => {
+      const body = (i: number, over: Partial<AuditBody> = {}): AuditBody => ({
+        at: at(i * 1000).toISOString(),
+        actor: i % 2 ? 'agency/CBI/DELHI-HQ' : PS1,
+        action: i % 3 ? 'lookup.person' : 'record.add',
+        outcome: 'ok',
+        subject: `person:${i % 2}`,
+        purpose: { reference: 'FIR 1/2026', reason: 'investigation' },
+        query: { name: 'राम कुमार' },
+        ...over,
+      });
+
+      it('appends a gap-free hash chain, also under concurrent writers, that verifies', async () => {
+        expect(await store.auditHead()).toEqual({ seq: 0, hash: '0'.repeat(64) });
+        await Promise.all(Array.from({ length: 20 }, (_, i) => store.appendAudit(body(i + 1))));
+        const entries = await store.auditEntries(0, 100);
+        expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        expect(verifyAuditChain(entries)).toMatchObject({ ok: true, entries: 20 });
+        expect((await store.auditHead()).hash).toBe(entries.at(-1)!.hash);
+        expect((await store.auditEntries(18, 10)).map((e) => e.seq)).toEqual([19, 20]);
+        expect(entries.find((e) => e.body.query)!.body.query).toEqual({ name: 'राम कुमार' });
+      });
+
+      it('finds entries by actor, action, subject and time, and keeps signed checkpoints', async () => {
+        for (let i = 1; i <= 6; i++) await store.appendAudit(body(i));
+        const seqs = async (f: Parameters<BrokerStore['findAudit']>[0]) =>
+          (await store.findAudit(f)).map((e) => e.seq);
+        expect(await seqs({ actor: 'agency/CBI/DELHI-HQ' })).toEqual([1, 3, 5]);
+        expect(await seqs({ action: 'record.add' })).toEqual([3, 6]);
+        expect(await seqs({ actionPrefix: 'lookup.' })).toEqual([1, 2, 4, 5]);
+        expect(await seqs({ subject: 'person:0' })).toEqual([2, 4, 6]);
+        expect(await seqs({ from: at(2000), to: at(4000) })).toEqual([2, 3]);
+        expect(await seqs({ actor: '{"$gt": ""}' })).toEqual([]);
+        await store.addAuditCheckpoint({ seq: 6, hash: 'h6', at: at(7000), jws: 'a.b.c' });
+        await store.addAuditCheckpoint({ seq: 6, hash: 'h6', at: at(8000), jws: 'd.e.f' });
+        expect(await store.auditCheckpoints()).toEqual(['a.b.c', 'd.e.f']);
       });
     });
   });

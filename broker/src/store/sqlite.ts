@@ -1,4 +1,11 @@
 import Database from 'better-sqlite3';
+import {
+  SqliteAuditTable,
+  type AuditBody,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditHead,
+} from '@cctns/pki';
 import type { TargetKey } from '../alerts/targets.js';
 import type {
   AppendResult,
@@ -105,6 +112,7 @@ export class SqliteBrokerStore implements BrokerStore {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly keyed = new Map<string, Database.Statement>();
+  private readonly audit: SqliteAuditTable;
 
   constructor(path: string, opts: { durability?: SqliteDurability } = {}) {
     this.db = new Database(path);
@@ -112,6 +120,7 @@ export class SqliteBrokerStore implements BrokerStore {
     this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    this.audit = new SqliteAuditTable(this.db);
     const db = this.db;
     this.stmts = {
       find: db.prepare<[string, string], { seq: number }>(
@@ -373,6 +382,34 @@ export class SqliteBrokerStore implements BrokerStore {
         : this.db.prepare('SELECT * FROM notifications ORDER BY created_at, key').all()
     ) as NotificationRow[];
     return rows.map(toNotification);
+  }
+  async appendAudit(body: AuditBody): Promise<AuditEntry> {
+    return this.audit.append(body);
+  }
+
+  async auditHead(): Promise<AuditHead> {
+    return this.audit.head();
+  }
+
+  async auditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]> {
+    return this.audit.entries(afterSeq, limit);
+  }
+
+  async findAudit(filter: AuditFilter): Promise<AuditEntry[]> {
+    return this.audit.find(filter);
+  }
+
+  async addAuditCheckpoint(cp: {
+    seq: number;
+    hash: string;
+    at: Date;
+    jws: string;
+  }): Promise<void> {
+    this.audit.addCheckpoint(cp);
+  }
+
+  async auditCheckpoints(): Promise<string[]> {
+    return this.audit.checkpoints();
   }
 }
 

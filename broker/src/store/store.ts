@@ -1,3 +1,4 @@
+import type { AuditBody, AuditEntry, AuditFilter, AuditHead } from '@cctns/pki';
 import type { TargetKey } from '../alerts/targets.js';
 
 /** What the ordered log holds: alerts, and receipts routed back to an alert's originator. */
@@ -134,5 +135,20 @@ export interface BrokerStore {
   notificationByProviderId(providerId: string): Promise<NotificationRecord | undefined>;
   /** Notifications, optionally of one alert, oldest first. */
   notifications(filter?: { alertId?: string }): Promise<NotificationRecord[]>;
+  /**
+   * Appends to the hash-chained audit (one writer at a time: the sequence stays gap-free and
+   * each entry links to the one before, whatever writes concurrently).
+   */
+  appendAudit(body: AuditBody): Promise<AuditEntry>;
+  /** The audit's last sequence number and hash. */
+  auditHead(): Promise<AuditHead>;
+  /** Audit entries after `afterSeq`, in stored order (what verification walks). */
+  auditEntries(afterSeq: number, limit: number): Promise<AuditEntry[]>;
+  /** Audit entries matching a filter, oldest first (reports). */
+  findAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** Keeps a signed checkpoint of the audit head. */
+  addAuditCheckpoint(cp: { seq: number; hash: string; at: Date; jws: string }): Promise<void>;
+  /** Signed checkpoints, oldest first. */
+  auditCheckpoints(): Promise<string[]>;
   close(): Promise<void>;
 }
