@@ -1,7 +1,16 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { parseIdentity, pemBlocks, Pki, TrustStore, type IssuingCa } from '@cctns/pki';
+import {
+  JwsSigner,
+  loadPrivateKey,
+  parseIdentity,
+  pemBlocks,
+  Pki,
+  TrustStore,
+  type IssuingCa,
+} from '@cctns/pki';
+import { Audit } from './audit/audit.js';
 import {
   DirectoryServiceService,
   EnrollmentServiceService,
@@ -94,6 +103,7 @@ export class Broker {
       timers: NodeJS.Timeout[];
       federation: Federation;
       notifications: Notifications | null;
+      audit: Audit;
       backbone: Backbone;
       /** Whether stopping the broker closes the backbone (it made it) or leaves it to its owner. */
       ownsBackbone: boolean;
@@ -195,8 +205,21 @@ export class Broker {
       maxMessageBytes: config.limits.maxMessageBytes,
     });
     const sessions = new Set<StationSession>();
+    const signer = new JwsSigner(
+      loadPrivateKey(keyPem.toString(), undefined, 'the broker key').privateKey,
+      chainPem.toString(),
+    );
+    const audit = new Audit({
+      store,
+      identity: config.identity,
+      signer: () => signer,
+      logger: logger.child({ component: 'audit' }),
+      clock,
+      checkpointFile: config.audit.checkpointFile ?? undefined,
+    });
     const deps: LinkDeps = {
       identity: config.identity,
+      audit,
       state,
       trust,
       store,
@@ -262,6 +285,7 @@ export class Broker {
     }
 
     notifications?.start(config.notify!.tickSeconds);
+    audit.start(config.audit.checkpointSeconds * 1000);
     let http: HttpServer | null = null;
     let httpAddress: string | null = null;
     if (config.httpListen) {
@@ -273,7 +297,19 @@ export class Broker {
           connectedStations: sessions.size,
           backbone: backbone.status(),
         }),
-        notifications?.routes ?? {},
+        {
+          ...(notifications?.routes ?? {}),
+          // Signed checkpoints of the audit head are public: hashes only, for overseers.
+          '/audit/checkpoints': (_req, res) => {
+            void store.auditCheckpoints().then(
+              (checkpoints) =>
+                res
+                  .writeHead(200, { 'content-type': 'application/json' })
+                  .end(JSON.stringify({ log: config.identity, checkpoints })),
+              () => res.writeHead(500).end(),
+            );
+          },
+        },
       );
       http = ops.server;
       httpAddress = ops.address;
@@ -294,6 +330,7 @@ export class Broker {
         timers,
         federation,
         notifications,
+        audit,
         backbone,
         ownsBackbone: !opts.backbone,
       },
@@ -337,6 +374,7 @@ export class Broker {
       this.parts.http ? this.parts.http.close(() => resolve()) : resolve(),
     );
     await this.parts.notifications?.stop();
+    await this.parts.audit.stop();
     await this.parts.federation.stop();
     if (this.parts.ownsBackbone) await this.parts.backbone.close();
     await this.parts.store.close();

@@ -63,6 +63,7 @@ describe('brokerConfig', () => {
       replica: '1',
       nats: null,
       notify: null,
+      audit: { checkpointSeconds: 300, checkpointFile: null },
       limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
     });
     expect(c.limits).toEqual(BROKER_DEFAULTS.limits);

@@ -1,3 +1,4 @@
+import { DEFAULT_CHECKPOINT_SECONDS } from '../audit/audit.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseIdentity, type Identity } from '@cctns/pki';
@@ -43,6 +44,8 @@ export interface BrokerConfig {
   nats: { servers: string[]; stream: string } | null;
   /** SMS and email notifications and escalation chains, or null. */
   notify: NotifyConfig | null;
+  /** The audit: how often its head is checkpointed (signed), and a file the checkpoints are appended to. */
+  audit: { checkpointSeconds: number; checkpointFile: string | null };
   limits: {
     /** Largest signed message accepted, bytes. */
     maxMessageBytes: number;
@@ -193,6 +196,8 @@ export function brokerConfig(
     throw bad('durability', "must be 'normal' or 'full'");
   const state = id.state === 'national' ? 'CENTRAL' : id.state;
   const notify = notifyConfig(file['notify'], env, path);
+  const audit = (file['audit'] ?? {}) as Record<string, unknown>;
+  if (typeof audit !== 'object' || Array.isArray(audit)) throw bad('audit', 'must be an object');
   const config: BrokerConfig = {
     identity,
     trustDomain: str(
@@ -217,6 +222,16 @@ export function brokerConfig(
     replica,
     nats,
     notify,
+    audit: {
+      checkpointSeconds:
+        audit['checkpointSeconds'] === undefined
+          ? DEFAULT_CHECKPOINT_SECONDS
+          : positive(audit['checkpointSeconds'], 'audit.checkpointSeconds'),
+      checkpointFile:
+        audit['checkpointFile'] === undefined || audit['checkpointFile'] === null
+          ? null
+          : path(str(audit['checkpointFile'], 'audit.checkpointFile')),
+    },
 
     limits: {
       maxMessageBytes: positive(limits['maxMessageBytes'], 'limits.maxMessageBytes'),

@@ -3,6 +3,7 @@ import { stateOfIdentity, type TrustStore, type VerifiedCertificate } from '@cct
 import type { AgentMessage, BrokerMessage } from '@cctns/proto';
 import type { Logger } from 'pino';
 import type { Intake } from '../alerts/intake.js';
+import { actorOf, type Audit } from '../audit/audit.js';
 import { listenKeys, type TargetKey } from '../alerts/targets.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import type { Hub } from '../link/hub.js';
@@ -16,6 +17,7 @@ import { toServiceError } from './status.js';
 /** What a station link needs from the broker. */
 export interface LinkDeps {
   identity: string;
+  audit: Audit;
   /** The State/UT this broker serves; stations of other states are refused. */
   state: string;
   trust: TrustStore;
@@ -78,6 +80,14 @@ export class StationSession {
     } catch (err) {
       const reason = err instanceof BrokerError ? err.code : 'INTERNAL';
       deps.metrics.inc('cctns_refusals_total', { reason });
+      const raw = call.getAuthContext()?.sslPeerCertificate;
+      void deps.audit.tryRecord({
+        actor: raw?.subject?.CN ? `unverified:${String(raw.subject.CN)}` : `peer:${call.getPeer()}`,
+        action: 'link.open',
+        outcome: 'refused',
+        code: reason,
+        message: err instanceof Error ? err.message : String(err),
+      });
       deps.logger.warn(
         { reason, peer: call.getPeer(), err: err instanceof Error ? err.message : String(err) },
         'link refused',
@@ -158,6 +168,14 @@ export class StationSession {
             body.$case === 'alert'
               ? await this.deps.intake.acceptAlert(this.peer, body.value.jws)
               : await this.deps.intake.acceptReceipt(this.peer, body.value.jws);
+          if (body.$case === 'alert' && !r.duplicate)
+            await this.deps.audit.record({
+              ...actorOf(this.peer),
+              action: 'alert.accepted',
+              outcome: 'ok',
+              subject: r.id,
+              details: { seq: r.seq },
+            });
           await this.write({
             body: {
               $case: 'accepted',
@@ -178,6 +196,15 @@ export class StationSession {
       const reason: BrokerErrorCode = err instanceof BrokerError ? err.code : 'INTERNAL';
       const status = toServiceError(err, this.log);
       this.deps.metrics.inc('cctns_refusals_total', { reason });
+      // A flood is counted in the metrics, not written entry by entry into the audit.
+      if (reason !== 'RATE_LIMITED')
+        await this.deps.audit.tryRecord({
+          ...actorOf(this.peer),
+          action: `${body?.$case ?? 'message'}.refused`,
+          outcome: 'refused',
+          code: reason,
+          message: err instanceof BrokerError ? err.message : 'internal error',
+        });
       this.log.warn(
         { reason, ref: msg.ref, kind: body?.$case },
         err instanceof BrokerError ? err.message : 'internal error',
