@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerPkiCommands, runCli } from '@cctns/pki/cli';
-import { registerBrokerCommands } from '@cctns/broker/cli';
+import { registerAuditCommands, registerBrokerCommands } from '@cctns/broker/cli';
 import { registerAgentCommands } from '@cctns/station-agent/cli';
 import { registerConsoleCommands, registerUpCommand } from '@cctns/hq-console/cli';
 
@@ -29,5 +29,6 @@ registerPkiCommands(program);
 registerBrokerCommands(program);
 registerAgentCommands(program);
 registerConsoleCommands(program);
+registerAuditCommands(program);
 
 process.exitCode = await runCli(program, process.argv);

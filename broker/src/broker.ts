@@ -343,6 +343,11 @@ export class Broker {
   }
 
   /** The broker's notifications (dispatcher, escalator), when configured. */
+  get audit(): Audit {
+    return this.parts.audit;
+  }
+
+  /** The broker's notifications (dispatcher, escalator), when configured. */
   get notifications(): Notifications | null {
     return this.parts.notifications;
   }

@@ -107,6 +107,16 @@ export const BROKER_ERRORS = {
     exit: 3,
     doc: 'the broker configuration has an invalid field',
   },
+  AUDIT_TAMPERED: {
+    grpc: status.DATA_LOSS,
+    exit: 8,
+    doc: 'the audit was edited, cut short or rewritten (verification names the entries)',
+  },
+  AUDIT_UNAVAILABLE: {
+    grpc: status.NOT_FOUND,
+    exit: 5,
+    doc: 'no audit in that file (not a broker or console database)',
+  },
   INTERNAL: {
     grpc: status.INTERNAL,
     exit: 1,

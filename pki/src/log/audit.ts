@@ -93,8 +93,11 @@ export class SqliteAuditTable {
   private readonly last: Database.Statement<[], { seq: number; hash: string }>;
   private readonly insert: Database.Statement<unknown[]>;
 
-  constructor(private readonly db: Database.Database) {
-    db.exec(SCHEMA);
+  constructor(
+    private readonly db: Database.Database,
+    opts: { readonly?: boolean } = {},
+  ) {
+    if (!opts.readonly) db.exec(SCHEMA);
     this.last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
     this.insert = db.prepare(
       'INSERT INTO audit (seq, prev_hash, hash, body, at, actor, action, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

@@ -1,0 +1,253 @@
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  CHECKPOINT_JWS_TYPE,
+  SqliteAuditTable,
+  TrustStore,
+  verifyAudit,
+  verifyJws,
+  type AuditCheckpoint,
+  type AuditEntry,
+} from '@cctns/pki';
+import { intOption, outputOf } from '@cctns/pki/cli';
+import { Option, type Command } from 'commander';
+import { BrokerError } from '../errors.js';
+
+/** Opens the audit of a broker or console database, read-only. */
+function openAudit(file: string): { table: SqliteAuditTable; close: () => void } {
+  if (!existsSync(file)) throw new BrokerError('AUDIT_UNAVAILABLE', `no such file ${file}`);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const has = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'audit'")
+    .get();
+  if (!has) {
+    db.close();
+    throw new BrokerError('AUDIT_UNAVAILABLE', `${file} holds no audit`);
+  }
+  return { table: new SqliteAuditTable(db, { readonly: true }), close: () => db.close() };
+}
+
+/** The trust domain a root certificate names in its SPIFFE URI (`spiffe://<td>/ca/...`). */
+function trustDomainOfRoot(pem: string, fallback: string): string {
+  const m = /spiffe:\/\/([^/\s]+)\//.exec(new X509Certificate(pem).subjectAltName ?? '');
+  return m?.[1] ?? fallback;
+}
+
+const line = (e: AuditEntry) => {
+  const b = e.body;
+  const purpose = b.purpose ? ` purpose ${b.purpose.reference} (${b.purpose.reason})` : '';
+  const results = b.results === undefined ? '' : ` results ${b.results}`;
+  const code = b.code ? ` ${b.code}` : '';
+  return `${String(e.seq).padStart(6)}  ${b.at}  ${b.actor}  ${b.action} ${b.outcome}${code}${b.subject ? ` ${b.subject}` : ''}${purpose}${results}`;
+};
+
+/** Registers `cctns audit verify|report`. */
+export function registerAuditCommands(program: Command): Command {
+  const group = program
+    .command('audit')
+    .description(
+      "the hash-chained audit of a broker or console: verify it (an overseer's check) and report on it",
+    );
+
+  group
+    .command('verify')
+    .description(
+      'detect an edited, inserted or deleted entry, a rewritten or cut log (against signed checkpoints); exit 8 if found',
+    )
+    .requiredOption('--db <file>', "the broker's (broker.db) or console's (console.db) database")
+    .option(
+      '--checkpoints <file>',
+      "an overseer's copy of signed checkpoints (one JWS per line, e.g. the broker's audit.checkpointFile)",
+    )
+    .option(
+      '--root <file>',
+      'the national root certificate that checks checkpoint signatures (default: root.pem beside the database)',
+    )
+    .option(
+      '--trust-domain <domain>',
+      'trust domain when the root does not name one',
+      'cctns.local',
+    )
+    .action(
+      async (
+        opts: { db: string; checkpoints?: string; root?: string; trustDomain: string },
+        cmd: Command,
+      ) => {
+        const out = outputOf(cmd);
+        const { table, close } = openAudit(opts.db);
+        try {
+          const rootFile = opts.root ?? join(dirname(opts.db), 'root.pem');
+          const checkpoints = [
+            ...table.checkpoints(),
+            ...(opts.checkpoints
+              ? readFileSync(opts.checkpoints, 'utf8')
+                  .split('\n')
+                  .map((l) => l.trim())
+                  .filter(Boolean)
+              : []),
+          ];
+          let trust: TrustStore | undefined;
+          if (existsSync(rootFile)) {
+            const root = readFileSync(rootFile, 'utf8');
+            trust = new TrustStore({
+              trustDomain: trustDomainOfRoot(root, opts.trustDomain),
+              root,
+            });
+          } else if (opts.root) {
+            throw new BrokerError('AUDIT_UNAVAILABLE', `no root certificate at ${opts.root}`);
+          }
+          const report = await verifyAudit(
+            table.iterate(),
+            trust ? checkpoints : [],
+            async (jws) => {
+              const v = await verifyJws(jws, trust!, { typ: CHECKPOINT_JWS_TYPE });
+              const cp = JSON.parse(Buffer.from(v.payload).toString('utf8')) as AuditCheckpoint;
+              if (cp.log !== v.signer.identityString)
+                throw new Error(`signed by ${v.signer.identityString}, not by ${cp.log}`);
+              return cp;
+            },
+          );
+          const note = trust
+            ? `${report.checkpoints} signed checkpoint(s) checked`
+            : `checkpoints NOT checked: no root certificate (give --root)`;
+          out.result(
+            report.ok
+              ? `Audit OK: ${report.entries} entries, head ${report.head}; ${note}`
+              : `Audit TAMPERED (${report.entries} entries; ${note}):\n${report.problems.map((p) => `  - ${p.message}`).join('\n')}`,
+            { ...report, checkpointsChecked: Boolean(trust) },
+          );
+          if (!report.ok)
+            throw new BrokerError(
+              'AUDIT_TAMPERED',
+              `the audit fails verification (${report.problems.length} problem(s)); first at entry ${report.problems[0]!.seq}`,
+            );
+        } finally {
+          close();
+        }
+      },
+    );
+
+  group
+    .command('report')
+    .description(
+      'who looked up a person or vehicle and why (--subject), what an identity looked up (--actor), volumes per identity and agency (--volumes), lookups that matched nothing (--no-results)',
+    )
+    .requiredOption('--db <file>', "the broker's or console's database")
+    .option(
+      '--subject <id>',
+      'a record, alert or operator, e.g. person:MH-000123 or vehicle:MH12AB1234',
+    )
+    .option('--actor <identity>', 'e.g. agency/CBI/DELHI-HQ')
+    .option(
+      '--action <action>',
+      'e.g. lookup.person (a prefix ending in . takes a family: lookup.)',
+    )
+    .addOption(
+      new Option('--volumes <period>', 'counts per identity and agency per period').choices([
+        'day',
+        'month',
+      ]),
+    )
+    .option('--no-results', 'only lookups that matched nothing')
+    .option('--from <time>', 'from this ISO time')
+    .option('--to <time>', 'before this ISO time')
+    .option('--limit <n>', 'at most this many entries', intOption('--limit'), 1000)
+    .action(
+      (
+        opts: {
+          db: string;
+          subject?: string;
+          actor?: string;
+          action?: string;
+          volumes?: 'day' | 'month';
+          results: boolean;
+          from?: string;
+          to?: string;
+          limit: number;
+        },
+        cmd: Command,
+      ) => {
+        const out = outputOf(cmd);
+        const time = (v: string | undefined, flag: string) => {
+          if (v === undefined) return undefined;
+          const d = new Date(v);
+          if (Number.isNaN(d.getTime()))
+            throw new BrokerError(
+              'FIELD_INVALID',
+              `${flag} must be an ISO time, not ${JSON.stringify(v)}`,
+            );
+          return d;
+        };
+        const from = time(opts.from, '--from');
+        const to = time(opts.to, '--to');
+        const { table, close } = openAudit(opts.db);
+        try {
+          const prefix = opts.action?.endsWith('.') ? opts.action : undefined;
+          let entries = table.find({
+            ...(opts.subject ? { subject: opts.subject } : {}),
+            ...(opts.actor ? { actor: opts.actor } : {}),
+            ...(opts.action && !prefix ? { action: opts.action } : {}),
+            ...(prefix ? { actionPrefix: prefix } : {}),
+            ...(from ? { from } : {}),
+            ...(to ? { to } : {}),
+            ...(!opts.results && !opts.action ? { actionPrefix: 'lookup.' } : {}),
+            limit: opts.volumes ? 10_000_000 : opts.limit,
+          });
+          if (!opts.results) entries = entries.filter((e) => e.body.results === 0);
+          if (opts.volumes) {
+            const len = opts.volumes === 'day' ? 10 : 7;
+            const rows = new Map<
+              string,
+              { period: string; actor: string; agency: string; count: number }
+            >();
+            for (const e of entries) {
+              const period = e.body.at.slice(0, len);
+              const parts = e.body.actor.split('/');
+              const agency =
+                parts[0] === 'agency' ? `agency/${parts[1]}` : parts.slice(0, 2).join('/');
+              const k = `${period}|${e.body.actor}`;
+              const r = rows.get(k) ?? { period, actor: e.body.actor, agency, count: 0 };
+              r.count++;
+              rows.set(k, r);
+            }
+            const list = [...rows.values()].sort(
+              (a, b) => a.period.localeCompare(b.period) || b.count - a.count,
+            );
+            const byAgency = new Map<string, number>();
+            for (const r of list)
+              byAgency.set(
+                `${r.period}|${r.agency}`,
+                (byAgency.get(`${r.period}|${r.agency}`) ?? 0) + r.count,
+              );
+            out.result(
+              [
+                `Volumes per ${opts.volumes} (${entries.length} entries):`,
+                ...list.map((r) => `  ${r.period}  ${String(r.count).padStart(7)}  ${r.actor}`),
+                'Per agency / state:',
+                ...[...byAgency].map(([k, n]) => `  ${k.replace('|', '  ')}  ${n}`),
+              ].join('\n'),
+              {
+                volumes: list,
+                agencies: [...byAgency].map(([k, count]) => {
+                  const [period, agency] = k.split('|');
+                  return { period, agency, count };
+                }),
+              },
+            );
+            return;
+          }
+          out.result(
+            entries.length
+              ? [`${entries.length} entries:`, ...entries.map(line)].join('\n')
+              : 'No matching entries.',
+            { entries: entries.map((e) => ({ seq: e.seq, hash: e.hash, ...e.body })) },
+          );
+        } finally {
+          close();
+        }
+      },
+    );
+  return group;
+}
