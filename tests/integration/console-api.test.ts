@@ -15,6 +15,8 @@ import {
   STATIONS,
   type ConsoleNetwork,
 } from '../support/console-network.js';
+import { join } from 'node:path';
+import { cctns } from '../support/cli.js';
 import { eventually } from '../support/network.js';
 
 // The console's REST API and socket.io against real brokers (national, MH, KA on one backbone),
@@ -340,5 +342,26 @@ describe('console API', () => {
       body: { code: 'SESSION_EXPIRED' },
     });
     socket.close();
+  });
+
+  it('keeps an audit of sign-ins, broadcasts, decisions and contact edits that verifies', async () => {
+    const db = join(net.dir, 'console-national', 'console.db');
+    const root = join(net.dir, 'console-national', 'tls', 'root.pem');
+    const v = await cctns(['--json', 'audit', 'verify', '--db', db, '--root', root]);
+    expect(v.code, v.stderr).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ ok: true });
+    const r = await cctns(['--json', 'audit', 'report', '--db', db, '--action', 'console.']);
+    const entries = (JSON.parse(r.stdout) as { entries: Array<Record<string, unknown>> }).entries;
+    const seen = new Set(entries.map((e) => `${e['actor']} ${e['action']} ${e['outcome']}`));
+    for (const x of [
+      'console:duty1@national console.signin ok',
+      'console:duty1@national console.broadcast.compose ok',
+      'console:duty1@national console.broadcast.decide refused',
+      'console:duty2@national console.broadcast.decide ok',
+      'console:viewer@national console.broadcast.compose refused',
+      'console:admin@national console.contacts.edit ok',
+      'console:duty1@national console.contacts.edit refused',
+    ])
+      expect(seen, x).toContain(x);
   });
 });

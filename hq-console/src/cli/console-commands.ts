@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { outputOf, promptHidden, untilStopSignal } from '@cctns/pki/cli';
 import { Option, type Command } from 'commander';
 import { Accounts, ROLES } from '../auth/accounts.js';
+import { ConsoleAudit } from '../auth/audit.js';
 import { ConsoleError } from '../auth/errors.js';
 import { totpCode } from '../auth/totp.js';
 import { loadConsoleConfig } from '../server/config.js';
@@ -14,13 +16,42 @@ export function defaultConsoleDir(): string {
   return process.env['CCTNS_CONSOLE_DIR'] ?? join('data', 'console');
 }
 
-function withAccounts<T>(cmd: Command, fn: (a: Accounts) => Promise<T> | T): Promise<T> {
+/**
+ * Runs `fn` on the accounts database; an administrative act (`action`) is written to the
+ * console's audit, whether it succeeded or was refused, with the operating-system user as actor.
+ */
+function withAccounts<T>(
+  cmd: Command,
+  fn: (a: Accounts) => Promise<T> | T,
+  action?: { name: string; subject: string },
+): Promise<T> {
   const file = join(resolve(cmd.optsWithGlobals().consoleDir as string), 'console.db');
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const accounts = new Accounts(file);
+  const audit = action ? new ConsoleAudit(file) : undefined;
+  const actor = `cli:${userInfo().username}`;
   return Promise.resolve()
     .then(() => fn(accounts))
-    .finally(() => accounts.close());
+    .then(
+      (r) => {
+        audit?.record({ actor, action: action!.name, outcome: 'ok', subject: action!.subject });
+        return r;
+      },
+      (err: unknown) => {
+        audit?.record({
+          actor,
+          action: action!.name,
+          outcome: 'refused',
+          subject: action!.subject,
+          code: err instanceof ConsoleError ? err.code : 'INTERNAL',
+        });
+        throw err;
+      },
+    )
+    .finally(() => {
+      accounts.close();
+      audit?.close();
+    });
 }
 
 /** The new operator's password: `CCTNS_OPERATOR_PASSWORD`, else asked twice on the terminal. */
@@ -112,30 +143,34 @@ export function registerConsoleCommands(program: Command): Command {
     .action(async (opts: { username: string; role: string; scope: string }, cmd: Command) => {
       const out = outputOf(cmd);
       const password = await newPassword();
-      await withAccounts(cmd, async (a) => {
-        const r = await a.add({
-          username: opts.username,
-          role: opts.role,
-          scope: opts.scope,
-          password,
-          now: new Date(),
-        });
-        out.result(
-          [
-            `Operator ${opts.username} (${opts.role}, ${opts.scope}) created.`,
-            `Enrol the second factor in an authenticator app:`,
-            `  secret: ${r.totpSecret}`,
-            `  uri:    ${r.otpauth}`,
-          ].join('\n'),
-          {
+      await withAccounts(
+        cmd,
+        async (a) => {
+          const r = await a.add({
             username: opts.username,
             role: opts.role,
             scope: opts.scope,
-            totpSecret: r.totpSecret,
-            otpauth: r.otpauth,
-          },
-        );
-      });
+            password,
+            now: new Date(),
+          });
+          out.result(
+            [
+              `Operator ${opts.username} (${opts.role}, ${opts.scope}) created.`,
+              `Enrol the second factor in an authenticator app:`,
+              `  secret: ${r.totpSecret}`,
+              `  uri:    ${r.otpauth}`,
+            ].join('\n'),
+            {
+              username: opts.username,
+              role: opts.role,
+              scope: opts.scope,
+              totpSecret: r.totpSecret,
+              otpauth: r.otpauth,
+            },
+          );
+        },
+        { name: 'console.user.add', subject: opts.username },
+      );
     });
 
   user
@@ -167,25 +202,29 @@ export function registerConsoleCommands(program: Command): Command {
       .description(what)
       .action(async (username: string, _o: unknown, cmd: Command) => {
         const out = outputOf(cmd);
-        await withAccounts(cmd, (a) => {
-          if (name === 'lock') {
-            a.lock(username, new Date());
-            out.result(`Locked ${username}.`, { username, locked: true });
-          } else if (name === 'unlock') {
-            a.unlock(username);
-            out.result(`Unlocked ${username}.`, { username, locked: false });
-          } else {
-            const r = a.resetTotp(username);
-            out.result(
-              [
-                `New second factor for ${username}:`,
-                `  secret: ${r.totpSecret}`,
-                `  uri:    ${r.otpauth}`,
-              ].join('\n'),
-              { username, totpSecret: r.totpSecret, otpauth: r.otpauth },
-            );
-          }
-        });
+        await withAccounts(
+          cmd,
+          (a) => {
+            if (name === 'lock') {
+              a.lock(username, new Date());
+              out.result(`Locked ${username}.`, { username, locked: true });
+            } else if (name === 'unlock') {
+              a.unlock(username);
+              out.result(`Unlocked ${username}.`, { username, locked: false });
+            } else {
+              const r = a.resetTotp(username);
+              out.result(
+                [
+                  `New second factor for ${username}:`,
+                  `  secret: ${r.totpSecret}`,
+                  `  uri:    ${r.otpauth}`,
+                ].join('\n'),
+                { username, totpSecret: r.totpSecret, otpauth: r.otpauth },
+              );
+            }
+          },
+          { name: `console.user.${name}`, subject: username },
+        );
       });
   }
   return group;

@@ -10,13 +10,22 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { certificateUris, isStateCode, parseIdentity, parseSpiffeUri, pemBlocks } from '@cctns/pki';
+import {
+  certificateUris,
+  isStateCode,
+  JwsSigner,
+  loadPrivateKey,
+  parseIdentity,
+  parseSpiffeUri,
+  pemBlocks,
+} from '@cctns/pki';
 import type { Delivery } from '@cctns/proto';
 import { Agent } from '@cctns/station-agent';
 import type { Logger } from 'pino';
 import { Server as IoServer, type Socket } from 'socket.io';
 import { WebSocketServer } from 'ws';
 import { Accounts } from '../auth/accounts.js';
+import { ConsoleAudit, operatorActor } from '../auth/audit.js';
 import { ConsoleError } from '../auth/errors.js';
 import {
   Sessions,
@@ -74,6 +83,8 @@ export interface ConsoleServerOptions {
 }
 
 const RECENT = 500;
+/** How often the console's audit head is checkpointed (signed). */
+const AUDIT_CHECKPOINT_MS = 5 * 60_000;
 /** How often sockets are checked for sessions that ended. */
 const SWEEP_MS = 15_000;
 
@@ -145,6 +156,22 @@ export class ConsoleServer {
     const broadcasts = new Broadcasts(join(opts.consoleDir, 'console.db'));
     closers.push(() => broadcasts.close());
     const sessions = new Sessions(opts.secret);
+    const audit = new ConsoleAudit(join(opts.consoleDir, 'console.db'));
+    const auditSigner = new JwsSigner(
+      loadPrivateKey(tls.keyPem.toString(), undefined, 'the console key').privateKey,
+      tls.chainPem.toString(),
+    );
+    const checkpoint = () =>
+      audit
+        .checkpoint(auditSigner, identity, clock())
+        .catch((err: unknown) => log.error({ err }, 'console audit checkpoint failed'));
+    const checkpoints = setInterval(() => void checkpoint(), AUDIT_CHECKPOINT_MS);
+    checkpoints.unref();
+    closers.push(async () => {
+      clearInterval(checkpoints);
+      await checkpoint();
+      audit.close();
+    });
     const book = new AlertBook();
     /** The broker link's last known state, told to every socket as it connects. */
     let link: { connected: boolean; broker: string; detail?: string } = {
@@ -243,6 +270,8 @@ export class ConsoleServer {
     const routes: Array<{
       method: string;
       path: RegExp;
+      /** The audit action of a change (routes that only read are not audited). */
+      action?: string;
       handle: (
         req: IncomingMessage,
         m: RegExpMatchArray,
@@ -291,6 +320,7 @@ export class ConsoleServer {
       {
         method: 'POST',
         path: /^\/api\/broadcasts$/,
+        action: 'console.broadcast.compose',
         handle: async (req, _m, _q, op) => {
           requireRole(op, ['duty-officer', 'administrator'], 'broadcast');
           const input = parseBroadcastInput(await readJson(req));
@@ -330,6 +360,7 @@ export class ConsoleServer {
       {
         method: 'POST',
         path: /^\/api\/broadcasts\/([0-9a-f-]{36})\/(approve|reject)$/,
+        action: 'console.broadcast.decide',
         handle: async (req, m, _q, op) => {
           requireRole(op, ['duty-officer', 'administrator'], 'approve or reject broadcasts');
           const b = broadcasts.get(m[1]!);
@@ -426,6 +457,7 @@ export class ConsoleServer {
       {
         method: 'PUT',
         path: /^\/api\/contacts$/,
+        action: 'console.contacts.edit',
         handle: async (req, _m, q, op) => {
           requireRole(op, ['administrator'], 'edit the contact directory');
           const state = q.get('state') ?? (op.scope === 'national' ? '' : op.scope);
@@ -450,17 +482,29 @@ export class ConsoleServer {
               body['password'],
               body['code'],
             ].map((v) => (typeof v === 'string' ? v : ''));
-            const op = await accounts.signIn({
-              username: username!,
-              password: password!,
-              code: code!,
-              now: clock(),
-            });
-            if (op.scope !== scope)
-              throw new ConsoleError(
-                'FORBIDDEN',
-                `this is the ${scope} console; operator ${op.username} belongs to ${op.scope}`,
-              );
+            let op;
+            try {
+              op = await accounts.signIn({
+                username: username!,
+                password: password!,
+                code: code!,
+                now: clock(),
+              });
+              if (op.scope !== scope)
+                throw new ConsoleError(
+                  'FORBIDDEN',
+                  `this is the ${scope} console; operator ${op.username} belongs to ${op.scope}`,
+                );
+            } catch (err) {
+              audit.record({
+                actor: `console:${username!.slice(0, 64) || '(none)'}`,
+                action: 'console.signin',
+                outcome: 'refused',
+                code: err instanceof ConsoleError ? err.code : 'INTERNAL',
+              });
+              throw err;
+            }
+            audit.record({ actor: operatorActor(op), action: 'console.signin', outcome: 'ok' });
             const token = await sessions.issue(op, clock());
             log.info({ operator: op.username }, 'signed in');
             return send(
@@ -490,7 +534,31 @@ export class ConsoleServer {
               throw new ConsoleError('NOT_FOUND', `${req.method} is not served at ${path}`);
             const { op, setCookie } = await operator(req);
             const m = path.match(route.path)!;
-            const body = await route.handle(req, m, url.searchParams, op);
+            let body: unknown;
+            try {
+              body = await route.handle(req, m, url.searchParams, op);
+            } catch (err) {
+              if (route.action)
+                audit.record({
+                  actor: operatorActor(op),
+                  action: route.action,
+                  outcome: 'refused',
+                  subject: path,
+                  code: err instanceof ConsoleError ? err.code : 'INTERNAL',
+                  message: err instanceof Error ? err.message : String(err),
+                });
+              throw err;
+            }
+            if (route.action) {
+              const b = body as { id?: string; status?: string; state?: string };
+              audit.record({
+                actor: operatorActor(op),
+                action: route.action,
+                outcome: 'ok',
+                subject: b.id ?? (b.state ? `contacts/${b.state}` : path),
+                ...(b.status ? { details: { status: b.status } } : {}),
+              });
+            }
             return send(res, 200, body, { 'set-cookie': setCookie });
           }
           if (statics(req, res, path)) return;
