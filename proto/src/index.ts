@@ -6,3 +6,4 @@ export * from './gen/cctns/v1/alert.js';
 export * from './gen/cctns/v1/link.js';
 export * from './gen/cctns/v1/enroll.js';
 export * from './gen/cctns/v1/directory.js';
+export * from './gen/cctns/v1/records.js';
