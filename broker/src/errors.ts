@@ -107,6 +107,17 @@ export const BROKER_ERRORS = {
     exit: 3,
     doc: 'the broker configuration has an invalid field',
   },
+  RECORD_UNKNOWN: { grpc: status.NOT_FOUND, exit: 5, doc: 'no record with that id' },
+  RECORD_FORBIDDEN: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'only the station that owns a record may change it',
+  },
+  RECORD_CONFLICT: {
+    grpc: status.ABORTED,
+    exit: 9,
+    doc: 'the record was changed since the version given; read it again',
+  },
   AUDIT_TAMPERED: {
     grpc: status.DATA_LOSS,
     exit: 8,

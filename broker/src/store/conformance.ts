@@ -1,7 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditChain, type AuditBody } from '@cctns/pki';
 import type { TargetKey } from '../alerts/targets.js';
-import type { BrokerStore, LogEntry, NewLogEntry, ReceiptRecord, StationRecord } from './store.js';
+import type {
+  BrokerStore,
+  LogEntry,
+  NewLogEntry,
+  NewRecord,
+  ReceiptRecord,
+  RecordFilter,
+  StationRecord,
+} from './store.js';
 
 /**
  * The behaviour every BrokerStore implementation must share (SQLite today, MongoDB for
@@ -724,6 +732,82 @@ export function storeConformance(
         await store.addAuditCheckpoint({ seq: 6, hash: 'h6', at: at(7000), jws: 'a.b.c' });
         await store.addAuditCheckpoint({ seq: 6, hash: 'h6', at: at(8000), jws: 'd.e.f' });
         expect(await store.auditCheckpoints()).toEqual(['a.b.c', 'd.e.f']);
+      });
+    });
+
+    describe('records', () => {
+      const encode = (id: string, version: number) => new TextEncoder().encode(`${id}@${version}`);
+      const person = (over: Partial<NewRecord> = {}): NewRecord => ({
+        kind: 'person',
+        owner: PS1,
+        district: 'PUNE',
+        status: 3,
+        gender: 1,
+        age: 34,
+        keys: ['n:ram', 'n:kmr'],
+        encode,
+        at: T0,
+        state: 'MH',
+        ...over,
+      });
+
+      it('gives new records ids per kind, and changes them only by their owner at the version seen', async () => {
+        expect(await store.putRecord(person())).toEqual({
+          id: 'person:MH-1',
+          version: 1,
+          created: true,
+        });
+        expect((await store.putRecord(person())).id).toBe('person:MH-2');
+        expect(
+          (await store.putRecord(person({ kind: 'vehicle', keys: ['reg:MH12AB1234'] }))).id,
+        ).toBe('vehicle:MH-1');
+        expect(
+          await store.putRecord(person({ id: 'person:MH-1', expectedVersion: 1, age: 35 })),
+        ).toEqual({ id: 'person:MH-1', version: 2, created: false });
+        const got = await store.getRecord('person:MH-1');
+        expect(got).toMatchObject({ owner: PS1, version: 2, age: 35, kind: 'person' });
+        expect(new TextDecoder().decode(got!.body)).toBe('person:MH-1@2');
+        await expect(
+          store.putRecord(person({ id: 'person:MH-1', expectedVersion: 1 })),
+        ).rejects.toMatchObject({ code: 'RECORD_CONFLICT' });
+        await expect(
+          store.putRecord(person({ id: 'person:MH-1', expectedVersion: 2, owner: PS2 })),
+        ).rejects.toMatchObject({ code: 'RECORD_FORBIDDEN' });
+        await expect(
+          store.putRecord(person({ id: 'person:MH-99', expectedVersion: 1 })),
+        ).rejects.toMatchObject({ code: 'RECORD_UNKNOWN' });
+        expect(await store.getRecord('person:MH-99')).toBeUndefined();
+        expect(await store.countRecords()).toEqual({ person: 2, vehicle: 1, case: 0 });
+      });
+
+      it('updates by the owner’s external reference instead of adding twice (imports)', async () => {
+        const a = await store.putRecord(person({ externalRef: 'legacy-42' }));
+        const b = await store.putRecord(person({ externalRef: 'legacy-42', age: 40 }));
+        expect(b).toEqual({ id: a.id, version: 2, created: false });
+        const c = await store.putRecord(person({ externalRef: 'legacy-42', owner: PS2 }));
+        expect(c.created).toBe(true);
+      });
+
+      it('pre-selects by keys and filters, with keys replaced on update and operator-looking values inert', async () => {
+        const a = await store.putRecord(person());
+        await store.putRecord(
+          person({ keys: ['n:sunil'], gender: 2, age: 20, district: 'NAGPUR' }),
+        );
+        await store.putRecord(person({ keys: ['n:ram'], status: 5, age: 0 }));
+        const ids = async (keys: string[], f: RecordFilter = {}) =>
+          (await store.findRecords('person', keys, f, 100)).map((r) => r.id).sort();
+        expect(await ids(['n:ram'])).toEqual(['person:MH-1', 'person:MH-3']);
+        expect(await ids(['n:ram', 'n:sunil'], { district: 'NAGPUR' })).toEqual(['person:MH-2']);
+        expect(await ids(['n:ram'], { status: 5 })).toEqual(['person:MH-3']);
+        expect(await ids(['n:ram'], { ageFrom: 30, ageTo: 40 })).toEqual(['person:MH-1']);
+        expect(await ids(['n:ram', 'n:sunil'], { gender: 2 })).toEqual(['person:MH-2']);
+        expect(await store.findRecords('vehicle', ['n:ram'], {}, 10)).toEqual([]);
+        expect(await ids([])).toEqual([]);
+        expect(await ids(['{"$gt": ""}', "' OR 1=1 --"])).toEqual([]);
+        await store.putRecord(person({ id: a.id, expectedVersion: 1, keys: ['n:rahul'] }));
+        expect(await ids(['n:ram'])).toEqual(['person:MH-3']);
+        expect(await ids(['n:rahul'])).toEqual([a.id]);
+        expect(await store.findRecords('person', ['n:ram', 'n:rahul'], {}, 1)).toHaveLength(1);
       });
     });
   });

@@ -14,12 +14,41 @@ import type {
   LogEntry,
   NewLogEntry,
   NotificationRecord,
+  NewRecord,
   NotificationState,
   ReceiptRecord,
+  RecordFilter,
+  RecordKind,
   StationRecord,
+  StoredRecord,
 } from './store.js';
+import { BrokerError } from '../errors.js';
 
 const SCHEMA = `
+CREATE TABLE IF NOT EXISTS records (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  district TEXT NOT NULL,
+  external_ref TEXT,
+  version INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  status INTEGER NOT NULL,
+  gender INTEGER NOT NULL,
+  age INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  UNIQUE (owner, external_ref)
+);
+CREATE TABLE IF NOT EXISTS record_keys (
+  key TEXT NOT NULL,
+  id TEXT NOT NULL,
+  PRIMARY KEY (key, id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS record_keys_id ON record_keys (id);
+CREATE TABLE IF NOT EXISTS record_counters (
+  kind TEXT PRIMARY KEY,
+  next INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   kind TEXT NOT NULL,
@@ -383,6 +412,116 @@ export class SqliteBrokerStore implements BrokerStore {
     ) as NotificationRow[];
     return rows.map(toNotification);
   }
+  async putRecord(r: NewRecord): Promise<{ id: string; version: number; created: boolean }> {
+    return this.db
+      .transaction(() => {
+        let current: RecordRow | undefined;
+        if (r.id) {
+          current = this.db.prepare('SELECT * FROM records WHERE id = ?').get(r.id) as
+            RecordRow | undefined;
+          if (!current || current.kind !== r.kind)
+            throw new BrokerError('RECORD_UNKNOWN', `no ${r.kind} record ${r.id}`);
+        } else if (r.externalRef) {
+          current = this.db
+            .prepare('SELECT * FROM records WHERE owner = ? AND external_ref = ?')
+            .get(r.owner, r.externalRef) as RecordRow | undefined;
+        }
+        if (current && current.owner !== r.owner)
+          throw new BrokerError(
+            'RECORD_FORBIDDEN',
+            `${current.id} belongs to ${current.owner}; only it may change the record`,
+          );
+        if (current && r.id && r.expectedVersion !== current.version)
+          throw new BrokerError(
+            'RECORD_CONFLICT',
+            `${current.id} is at version ${current.version}, not ${r.expectedVersion ?? 'unknown'}`,
+          );
+        let id: string;
+        let version: number;
+        if (current) {
+          id = current.id;
+          version = current.version + 1;
+        } else {
+          const next =
+            (
+              this.db
+                .prepare(
+                  'INSERT INTO record_counters (kind, next) VALUES (?, 2) ON CONFLICT(kind) DO UPDATE SET next = next + 1 RETURNING next',
+                )
+                .get(r.kind) as { next: number }
+            ).next - 1;
+          id = `${r.kind}:${r.state}-${next}`;
+          version = 1;
+        }
+        const body = Buffer.from(r.encode(id, version, r.at));
+        this.db
+          .prepare(
+            `INSERT INTO records (id, kind, owner, district, external_ref, version, updated_at, status, gender, age, body)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(id) DO UPDATE SET district = excluded.district, version = excluded.version,
+               updated_at = excluded.updated_at, status = excluded.status, gender = excluded.gender,
+               age = excluded.age, body = excluded.body`,
+          )
+          .run(
+            id,
+            r.kind,
+            r.owner,
+            r.district,
+            r.externalRef ?? current?.external_ref ?? null,
+            version,
+            r.at.getTime(),
+            r.status,
+            r.gender,
+            r.age,
+            body,
+          );
+        this.db.prepare('DELETE FROM record_keys WHERE id = ?').run(id);
+        const key = this.db.prepare('INSERT OR IGNORE INTO record_keys (key, id) VALUES (?, ?)');
+        for (const k of new Set(r.keys)) key.run(k, id);
+        return { id, version, created: !current };
+      })
+      .immediate();
+  }
+
+  async getRecord(id: string): Promise<StoredRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM records WHERE id = ?').get(id) as
+      RecordRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  async findRecords(
+    kind: RecordKind,
+    keys: readonly string[],
+    filter: RecordFilter,
+    limit: number,
+  ): Promise<StoredRecord[]> {
+    const unique = [...new Set(keys)].slice(0, 200);
+    if (unique.length === 0) return [];
+    // Keys and filter values are bound parameters, never SQL text.
+    const where = ['r.kind = ?'];
+    const args: unknown[] = [...unique, kind];
+    const add = (clause: string, value: unknown) => {
+      where.push(clause);
+      args.push(value);
+    };
+    if (filter.district) add('r.district = ?', filter.district);
+    if (filter.status) add('r.status = ?', filter.status);
+    if (filter.gender) add('r.gender = ?', filter.gender);
+    if (filter.ageFrom) add('r.age >= ?', filter.ageFrom);
+    if (filter.ageTo) add('r.age > 0 AND r.age <= ?', filter.ageTo);
+    const sql = `SELECT r.* FROM records r WHERE r.id IN (SELECT id FROM record_keys WHERE key IN (${unique.map(() => '?').join(', ')})) AND ${where.join(' AND ')} LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, limit) as RecordRow[]).map(toRecord);
+  }
+
+  async countRecords(): Promise<Record<RecordKind, number>> {
+    const out: Record<RecordKind, number> = { person: 0, vehicle: 0, case: 0 };
+    for (const r of this.db
+      .prepare('SELECT kind, COUNT(*) AS n FROM records GROUP BY kind')
+      .all() as Array<{ kind: RecordKind; n: number }>)
+      out[r.kind] = r.n;
+    return out;
+  }
+
   async appendAudit(body: AuditBody): Promise<AuditEntry> {
     return this.audit.append(body);
   }
@@ -448,5 +587,35 @@ function toNotification(r: NotificationRow): NotificationRecord {
     lastError: r.last_error,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
+  };
+}
+
+interface RecordRow {
+  id: string;
+  kind: RecordKind;
+  owner: string;
+  district: string;
+  external_ref: string | null;
+  version: number;
+  updated_at: number;
+  status: number;
+  gender: number;
+  age: number;
+  body: Buffer;
+}
+
+function toRecord(r: RecordRow): StoredRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    owner: r.owner,
+    district: r.district,
+    externalRef: r.external_ref,
+    version: r.version,
+    updatedAt: new Date(r.updated_at),
+    status: r.status,
+    gender: r.gender,
+    age: r.age,
+    body: new Uint8Array(r.body),
   };
 }

@@ -150,5 +150,74 @@ export interface BrokerStore {
   addAuditCheckpoint(cp: { seq: number; hash: string; at: Date; jws: string }): Promise<void>;
   /** Signed checkpoints, oldest first. */
   auditCheckpoints(): Promise<string[]>;
+  /**
+   * Adds (no `id`) or replaces (with `id`, by its owner, at `expectedVersion`) a record, with the
+   * search keys the broker computed for it, in one transaction. A new record gets the next id of
+   * its kind (`person:MH-1`, ...); an `externalRef` already used by the owner updates that record
+   * instead (idempotent imports).
+   */
+  putRecord(r: NewRecord): Promise<{ id: string; version: number; created: boolean }>;
+  /** A record by id. */
+  getRecord(id: string): Promise<StoredRecord | undefined>;
+  /**
+   * Records of a kind that carry any of `keys` and pass `filter` (pre-selection; the broker
+   * scores), at most `limit`.
+   */
+  findRecords(
+    kind: RecordKind,
+    keys: readonly string[],
+    filter: RecordFilter,
+    limit: number,
+  ): Promise<StoredRecord[]>;
+  /** How many records of each kind the store holds. */
+  countRecords(): Promise<Record<RecordKind, number>>;
   close(): Promise<void>;
+}
+
+/** The kinds of record. */
+export type RecordKind = 'person' | 'vehicle' | 'case';
+
+/** A record as the store keeps it: the encoded `Record` message plus what it is selected by. */
+export interface StoredRecord {
+  id: string;
+  kind: RecordKind;
+  owner: string;
+  district: string;
+  externalRef: string | null;
+  version: number;
+  updatedAt: Date;
+  /** `PersonStatus` / `VehicleRecordStatus` / `CaseStatus` number. */
+  status: number;
+  gender: number;
+  age: number;
+  /** The encoded `Record` (protobuf), id and version included. */
+  body: Uint8Array;
+}
+
+/** What `putRecord` takes. `encode` receives the id and version the store settles on. */
+export interface NewRecord {
+  id?: string;
+  kind: RecordKind;
+  owner: string;
+  district: string;
+  externalRef?: string;
+  /** Required with `id`: the version the owner last saw (optimistic concurrency). */
+  expectedVersion?: number;
+  status: number;
+  gender: number;
+  age: number;
+  keys: readonly string[];
+  encode: (id: string, version: number, updatedAt: Date) => Uint8Array;
+  at: Date;
+  /** The state in ids, e.g. `MH`. */
+  state: string;
+}
+
+/** Filters applied with the key pre-selection (0 / empty: any). */
+export interface RecordFilter {
+  district?: string;
+  status?: number;
+  gender?: number;
+  ageFrom?: number;
+  ageTo?: number;
 }
