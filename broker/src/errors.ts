@@ -107,6 +107,16 @@ export const BROKER_ERRORS = {
     exit: 3,
     doc: 'the broker configuration has an invalid field',
   },
+  BACKBONE_TIMEOUT: {
+    grpc: status.DEADLINE_EXCEEDED,
+    exit: 5,
+    doc: 'a broker asked over the backbone did not answer in time',
+  },
+  BACKBONE_NO_RESPONDER: {
+    grpc: status.UNAVAILABLE,
+    exit: 5,
+    doc: 'no broker answers for that state on the backbone (it is down or not deployed)',
+  },
   RECORD_UNKNOWN: { grpc: status.NOT_FOUND, exit: 5, doc: 'no record with that id' },
   RECORD_FORBIDDEN: {
     grpc: status.PERMISSION_DENIED,

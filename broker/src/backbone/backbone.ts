@@ -28,6 +28,16 @@ export interface BackboneConsumer {
   stop(): Promise<void>;
 }
 
+/** A running responder. */
+export interface BackboneResponder {
+  stop(): Promise<void>;
+}
+
+/** The request/reply subject of a state's lookups (outside the stream's subjects). */
+export function lookupSubject(state: string): string {
+  return `cctns.lookup.v1.${state}`;
+}
+
 /** Connection health, as the broker's /healthz reports it. */
 export type BackboneStatus = 'connected' | 'reconnecting' | 'closed';
 
@@ -60,6 +70,20 @@ export interface Backbone {
    * this throws BACKBONE_BEHIND rather than break every station's cursor.
    */
   ensureAfter(seq: number): Promise<void>;
+  /**
+   * Answers requests on `subject` (outside the stream: request/reply, nothing stored). Replicas
+   * of a broker share the work: each request goes to one of them.
+   */
+  respond(
+    subject: string,
+    group: string,
+    handler: (request: Uint8Array) => Promise<Uint8Array>,
+  ): Promise<BackboneResponder>;
+  /**
+   * Sends a request and waits for one answer; rejects with BACKBONE_TIMEOUT after `timeoutMs`,
+   * or BACKBONE_NO_RESPONDER when no broker answers that subject.
+   */
+  request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   status(): BackboneStatus;
   close(): Promise<void>;
 }

@@ -135,6 +135,42 @@ export function backboneConformance(
       await expect(a.ensureAfter(seq + 1000)).rejects.toMatchObject({ code: 'BACKBONE_BEHIND' });
     });
 
+    it('answers requests by one responder of a group, with deadlines and a clear error when none answers', async () => {
+      const subject = `cctns.lookup.v1.${fresh()}`;
+      const seen: string[] = [];
+      const enc = (x: string) => new TextEncoder().encode(x);
+      const dec = (x: Uint8Array) => new TextDecoder().decode(x);
+      const r1 = await a.respond(subject, 'g', async (req) => {
+        seen.push('a');
+        return enc(`a:${dec(req)}`);
+      });
+      const r2 = await b.respond(subject, 'g', async (req) => {
+        seen.push('b');
+        return enc(`b:${dec(req)}`);
+      });
+      const c = await h.connect();
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => c.request(subject, enc(`q${i}`), 5_000)),
+        );
+        answers.forEach((x, i) => expect(dec(x)).toMatch(new RegExp(`^[ab]:q${i}$`)));
+        // One answer per request: the group shares them.
+        expect(seen).toHaveLength(20);
+        await r1.stop();
+        await r2.stop();
+        const slow = await a.respond(`${subject}.slow`, 'g', () => new Promise(() => undefined));
+        await expect(c.request(`${subject}.slow`, enc('x'), 300)).rejects.toMatchObject({
+          code: 'BACKBONE_TIMEOUT',
+        });
+        await slow.stop();
+        await expect(c.request(`${subject}.none`, enc('x'), 2_000)).rejects.toMatchObject({
+          code: expect.stringMatching(/^BACKBONE_(NO_RESPONDER|TIMEOUT)$/),
+        });
+      } finally {
+        await c.close();
+      }
+    });
+
     it('reports its status and closes', async () => {
       const x = await h.connect();
       expect(x.status()).toBe('connected');

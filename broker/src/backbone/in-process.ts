@@ -1,6 +1,7 @@
 import type {
   Backbone,
   BackboneConsumer,
+  BackboneResponder,
   BackboneMessage,
   BackboneStatus,
   PublishAck,
@@ -35,6 +36,34 @@ export class InProcessStream {
 
   private readonly dedup = new Map<string, { seq: number; at: number }>();
   readonly durables = new Map<string, Durable>();
+  /** Request/reply handlers per subject; replicas take turns. */
+  readonly responders = new Map<string, Array<(r: Uint8Array) => Promise<Uint8Array>>>();
+  private turn = 0;
+
+  /** Sends a request to one responder of `subject`, with a deadline. */
+  async request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const list = this.responders.get(subject);
+    if (!list?.length)
+      throw new BrokerError('BACKBONE_NO_RESPONDER', `no broker answers ${subject}`);
+    const handler = list[this.turn++ % list.length]!;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        handler(payload.slice()),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new BrokerError('BACKBONE_TIMEOUT', `${subject} did not answer in ${timeoutMs} ms`),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   /** Appends a message unless its dedup id was seen within the window. */
   append(subject: string, kind: BackboneMessage['kind'], dedupId: string, jws: string): PublishAck {
@@ -71,6 +100,7 @@ export class InProcessStream {
 class InProcessBackbone implements Backbone {
   private closed = false;
   private readonly consumers = new Set<{ stop(): Promise<void> }>();
+  private readonly responders = new Set<BackboneResponder>();
 
   constructor(private readonly stream: InProcessStream) {}
 
@@ -146,8 +176,34 @@ class InProcessBackbone implements Backbone {
     return this.closed ? 'closed' : 'connected';
   }
 
+  async respond(
+    subject: string,
+    _group: string,
+    handler: (request: Uint8Array) => Promise<Uint8Array>,
+  ): Promise<BackboneResponder> {
+    const list = this.stream.responders.get(subject) ?? [];
+    list.push(handler);
+    this.stream.responders.set(subject, list);
+    const r = {
+      stop: async () => {
+        const l = this.stream.responders.get(subject) ?? [];
+        const i = l.indexOf(handler);
+        if (i >= 0) l.splice(i, 1);
+        this.responders.delete(r);
+      },
+    };
+    this.responders.add(r);
+    return r;
+  }
+
+  async request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    if (this.closed) throw new Error('backbone closed');
+    return this.stream.request(subject, payload, timeoutMs);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const c of [...this.consumers]) await c.stop();
+    for (const r of [...this.responders]) await r.stop();
   }
 }

@@ -21,6 +21,7 @@ import { pino, type Logger } from 'pino';
 import type {
   Backbone,
   BackboneConsumer,
+  BackboneResponder,
   BackboneMessage,
   BackboneStatus,
   PublishAck,
@@ -302,6 +303,47 @@ export class NatsBackbone implements Backbone {
   status(): BackboneStatus {
     if (this.closing || this.nc.isClosed()) return 'closed';
     return this.reconnecting ? 'reconnecting' : 'connected';
+  }
+
+  async respond(
+    subject: string,
+    group: string,
+    handler: (request: Uint8Array) => Promise<Uint8Array>,
+  ): Promise<BackboneResponder> {
+    const sub = this.nc.subscribe(subject, { queue: group });
+    const loop = (async () => {
+      for await (const m of sub) {
+        // Each request is answered on its own; a slow one does not hold up the next.
+        void handler(m.data).then(
+          (reply) => m.respond(reply),
+          (err: unknown) =>
+            this.log.error({ err: (err as Error).message, subject }, 'request not answered'),
+        );
+      }
+    })();
+    return {
+      stop: async () => {
+        sub.unsubscribe();
+        await loop;
+      },
+    };
+  }
+
+  async request(subject: string, payload: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    try {
+      return (await this.nc.request(subject, payload, { timeout: timeoutMs })).data;
+    } catch (err) {
+      const code = (err as NatsError).code;
+      if (code === '503')
+        throw new BrokerError('BACKBONE_NO_RESPONDER', `no broker answers ${subject}`, {
+          cause: err,
+        });
+      if (code === 'TIMEOUT')
+        throw new BrokerError('BACKBONE_TIMEOUT', `${subject} did not answer in ${timeoutMs} ms`, {
+          cause: err,
+        });
+      throw err;
+    }
   }
 
   /** Stops every consumer (each finishes the message in hand), then drains the connection. */
