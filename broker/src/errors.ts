@@ -117,6 +117,26 @@ export const BROKER_ERRORS = {
     exit: 5,
     doc: 'no broker answers for that state on the backbone (it is down or not deployed)',
   },
+  PURPOSE_REQUIRED: {
+    grpc: status.INVALID_ARGUMENT,
+    exit: 3,
+    doc: 'a lookup without a purpose (a case or FIR reference and a known reason code)',
+  },
+  GRANT_DENIED: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: "the caller's lookup grant does not cover that kind, state or reason",
+  },
+  QUERY_INVALID: {
+    grpc: status.INVALID_ARGUMENT,
+    exit: 3,
+    doc: 'a lookup with absurd parameters (empty name, huge limit, over-long or control text)',
+  },
+  LOOKUP_REPLAYED: {
+    grpc: status.ALREADY_EXISTS,
+    exit: 9,
+    doc: 'a signed lookup seen before, or issued too long ago',
+  },
   RECORD_UNKNOWN: { grpc: status.NOT_FOUND, exit: 5, doc: 'no record with that id' },
   RECORD_FORBIDDEN: {
     grpc: status.PERMISSION_DENIED,
