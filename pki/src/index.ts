@@ -103,9 +103,12 @@ export {
 export { createRenewalRequest, RENEWAL_PROOF_TYPE } from './authority/renewal.js';
 export {
   ALERT_JWS_TYPE,
+  LOOKUP_JWS_TYPE,
   RECEIPT_JWS_TYPE,
   openAlert,
+  openLookup,
   openReceipt,
   signAlert,
+  signLookup,
   signReceipt,
 } from './jws/envelopes.js';

@@ -1,4 +1,11 @@
-import { Alert, Receipt, type SignedAlert, type SignedReceipt } from '@cctns/proto';
+import {
+  Alert,
+  LookupRequest,
+  Receipt,
+  type SignedAlert,
+  type SignedLookup,
+  type SignedReceipt,
+} from '@cctns/proto';
 import { PkiError } from '../errors.js';
 import type { TrustStore, VerifiedCertificate, VerifyOptions } from '../verify/trust-store.js';
 import { verifyJws, type JwsSigner } from './jws.js';
@@ -61,4 +68,31 @@ export async function openReceipt(
     );
   }
   return { receipt, signer: v.signer };
+}
+
+/** JWS `typ` of a signed lookup. */
+export const LOOKUP_JWS_TYPE = 'cctns-lookup+jws';
+
+/** Signs a lookup as its caller: who asks, why, and what, in one signature every broker checks. */
+export async function signLookup(signer: JwsSigner, request: LookupRequest): Promise<SignedLookup> {
+  return {
+    jws: await signer.sign(LookupRequest.encode(request).finish(), { typ: LOOKUP_JWS_TYPE }),
+  };
+}
+
+/** Verifies and decodes a signed lookup; its `caller` must be its signer. */
+export async function openLookup(
+  jws: string,
+  trust: TrustStore,
+  opts: VerifyOptions = {},
+): Promise<{ request: LookupRequest; signer: VerifiedCertificate }> {
+  const v = await verifyJws(jws, trust, { ...opts, typ: LOOKUP_JWS_TYPE });
+  const request = decode(LookupRequest, v.payload, 'lookup');
+  if (request.caller !== v.signer.identityString) {
+    throw new PkiError(
+      'SIGNER_MISMATCH',
+      `the lookup names caller ${JSON.stringify(request.caller.slice(0, 80))} but is signed by ${v.signer.identityString}`,
+    );
+  }
+  return { request, signer: v.signer };
 }
