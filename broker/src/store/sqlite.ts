@@ -509,7 +509,9 @@ export class SqliteBrokerStore implements BrokerStore {
     if (filter.gender) add('r.gender = ?', filter.gender);
     if (filter.ageFrom) add('r.age >= ?', filter.ageFrom);
     if (filter.ageTo) add('r.age > 0 AND r.age <= ?', filter.ageTo);
-    const sql = `SELECT r.* FROM records r WHERE r.id IN (SELECT id FROM record_keys WHERE key IN (${unique.map(() => '?').join(', ')})) AND ${where.join(' AND ')} LIMIT ?`;
+    // Candidates carrying the most of the query's keys first, so a common key (a frequent
+    // surname) cannot crowd out the best candidates before scoring.
+    const sql = `SELECT r.* FROM (SELECT id, COUNT(*) AS hits FROM record_keys WHERE key IN (${unique.map(() => '?').join(', ')}) GROUP BY id) k JOIN records r ON r.id = k.id WHERE ${where.join(' AND ')} ORDER BY k.hits DESC, r.id LIMIT ?`;
     return (this.db.prepare(sql).all(...args, limit) as RecordRow[]).map(toRecord);
   }
 

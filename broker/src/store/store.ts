@@ -161,7 +161,7 @@ export interface BrokerStore {
   getRecord(id: string): Promise<StoredRecord | undefined>;
   /**
    * Records of a kind that carry any of `keys` and pass `filter` (pre-selection; the broker
-   * scores), at most `limit`.
+   * scores), those carrying the most keys first, at most `limit`.
    */
   findRecords(
     kind: RecordKind,
