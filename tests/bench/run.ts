@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: runs the benchmarks and prints figures with their raw baselines measured in
- * the same run. Options: `--only <name>` (link, pki, federation), `--quick` (smaller counts, for
- * a smoke run).
+ * the same run. Options: `--only <name>` (link, pki, federation, console), `--quick` (smaller
+ * counts, for a smoke run).
  */
 import { parseArgs } from 'node:util';
+import { benchConsole } from './console.bench.js';
 import { benchFederation } from './federation.bench.js';
 import { benchLink } from './link.bench.js';
 import { benchPki } from './pki.bench.js';
@@ -34,6 +35,12 @@ const benches: Record<string, () => Promise<void>> = {
     benchPki({
       count: values.count ? Number(values.count) : values.quick ? 720 : 17_712,
       keyPool: values.quick ? 16 : 128,
+    }),
+  console: () =>
+    benchConsole({
+      clients: values.quick ? 50 : 200,
+      rate: 20,
+      seconds: values.quick ? 5 : 10,
     }),
 };
 
