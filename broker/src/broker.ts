@@ -4,6 +4,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import {
   JwsSigner,
   loadPrivateKey,
+  signAlert,
   parseIdentity,
   pemBlocks,
   Pki,
@@ -11,12 +12,18 @@ import {
   type IssuingCa,
 } from '@cctns/pki';
 import { Audit } from './audit/audit.js';
+import { hitNotice } from './lookup/hits.js';
+import { DEFAULT_LOOKUP_POLICY, loadLookupPolicy } from './lookup/policy.js';
+import { Lookups } from './lookup/service.js';
+import { recordService } from './records/service.js';
 import {
   DirectoryServiceService,
   EnrollmentServiceService,
   RenewalServiceService,
   StationLinkServiceService,
   SupervisionServiceService,
+  LookupServiceService,
+  RecordServiceService,
 } from '@cctns/proto';
 import { pino, type Logger } from 'pino';
 import { Intake } from './alerts/intake.js';
@@ -104,6 +111,7 @@ export class Broker {
       federation: Federation;
       notifications: Notifications | null;
       audit: Audit;
+      lookups: Lookups;
       backbone: Backbone;
       /** Whether stopping the broker closes the backbone (it made it) or leaves it to its owner. */
       ownsBackbone: boolean;
@@ -253,6 +261,32 @@ export class Broker {
       link: (call: Parameters<typeof StationSession.open>[0]) => StationSession.open(call, deps),
     });
     grpc.addService(RenewalServiceService, renewalService(ca, trust, logger, clock));
+    const lookupPolicy = config.lookupPolicy
+      ? loadLookupPolicy(config.lookupPolicy)
+      : DEFAULT_LOOKUP_POLICY;
+    const self = trust.verify(chainPem.toString(), { at: clock() });
+    const lookups = new Lookups({
+      home: state,
+      store,
+      trust,
+      policy: lookupPolicy,
+      backbone,
+      audit,
+      logger: logger.child({ component: 'lookup' }),
+      clock,
+      timeoutMs: config.lookupTimeoutMs,
+      // The owner of a wanted, missing or stolen record hears at once who searched and why.
+      onHit: async (hit) => {
+        const alert = hitNotice(hit, config.identity);
+        await intake.acceptAlert(self, (await signAlert(signer, alert)).jws);
+      },
+    });
+    await lookups.start();
+    grpc.addService(LookupServiceService, lookups.service());
+    grpc.addService(
+      RecordServiceService,
+      recordService({ home: state, store, trust, audit, policy: lookupPolicy, logger, clock }),
+    );
     grpc.addService(
       DirectoryServiceService,
       directoryService({ store, trust, logger, clock, state }),
@@ -331,6 +365,7 @@ export class Broker {
         federation,
         notifications,
         audit,
+        lookups,
         backbone,
         ownsBackbone: !opts.backbone,
       },
@@ -379,6 +414,7 @@ export class Broker {
       this.parts.http ? this.parts.http.close(() => resolve()) : resolve(),
     );
     await this.parts.notifications?.stop();
+    await this.parts.lookups.stop();
     await this.parts.audit.stop();
     await this.parts.federation.stop();
     if (this.parts.ownsBackbone) await this.parts.backbone.close();

@@ -37,3 +37,4 @@ export {
   parseVehicle,
   type ComposeInput,
 } from './compose/alert.js';
+export { RecordsClient, type ClientCredentials, type LookupInput } from './query/client.js';

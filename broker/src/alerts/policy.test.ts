@@ -45,7 +45,13 @@ describe('default scope policy, one test per rule', () => {
     forbidden('agency/CBI/DELHI-HQ', ['district/MH/PUNE']);
     forbidden('agency/NIA/HQ', ['national']);
   });
-  it('a broker may address nothing', () => forbidden('broker/MH', ['station/MH/PUNE/PS001']));
+  it('a broker may address only stations of its own state (hit notices)', () => {
+    expect(ok('broker/MH', ['station/MH/PUNE/PS001'])).not.toThrow();
+    forbidden('broker/MH', ['station/KA/BENGALURU/PS001']);
+    forbidden('broker/MH', ['district/MH/PUNE']);
+    forbidden('broker/MH', ['state/MH']);
+    forbidden('broker/national', ['station/MH/PUNE/PS001']);
+  });
   it('names the forbidden target', () =>
     expect(ok(S, ['national'])).toThrow(/station\/MH\/PUNE\/PS001 may not address national/));
 });

@@ -40,6 +40,13 @@ export const DEFAULT_POLICY: ScopePolicy = Object.freeze({
 
 const REACH = new Set(['any', 'own-state', 'none']);
 
+const BROKER_RULE: SenderRule = Object.freeze({
+  stations: 'own-state',
+  districts: 'none',
+  states: 'none',
+  national: false,
+});
+
 /** Validates a policy document, naming the bad field. */
 export function parsePolicy(doc: unknown, source = 'policy'): ScopePolicy {
   const bad = (field: string, why: string) =>
@@ -85,7 +92,9 @@ function ruleFor(sender: Identity, policy: ScopePolicy): SenderRule | undefined 
     case 'agency':
       return policy.rules.agency;
     case 'broker':
-      return undefined;
+      // A broker originates one kind of alert: a notice to a station of its own state (a lookup
+      // found one of its wanted, missing or stolen records). Not configurable.
+      return BROKER_RULE;
   }
 }
 

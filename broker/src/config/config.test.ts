@@ -64,6 +64,8 @@ describe('brokerConfig', () => {
       nats: null,
       notify: null,
       audit: { checkpointSeconds: 300, checkpointFile: null },
+      lookupPolicy: null,
+      lookupTimeoutMs: 3000,
       limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },
     });
     expect(c.limits).toEqual(BROKER_DEFAULTS.limits);

@@ -35,6 +35,10 @@ export interface BrokerConfig {
   durability: 'normal' | 'full';
   /** Scope policy file (JSON), or null for the built-in default. */
   policy: string | null;
+  /** Lookup policy file (who may search what, and why); null: the default policy. */
+  lookupPolicy: string | null;
+  /** How long a national search waits for each state broker, ms. */
+  lookupTimeoutMs: number;
   /** Name of this replica among the brokers of its state: its durable consumer is named after it. */
   replica: string;
   /**
@@ -98,6 +102,8 @@ export const BROKER_DEFAULTS = {
   httpListen: '127.0.0.1:9464',
   pkiDir: null,
   policy: null,
+  lookupPolicy: null,
+  lookupTimeoutMs: 3000,
   replica: '1',
   nats: null,
   store: 'sqlite:broker.db',
@@ -219,6 +225,14 @@ export function brokerConfig(
     store: `sqlite:${path(store.slice('sqlite:'.length))}`,
     durability,
     policy: policy === null || policy === '' ? null : path(str(policy, 'policy')),
+    lookupPolicy:
+      file['lookupPolicy'] === undefined || file['lookupPolicy'] === null
+        ? null
+        : path(str(file['lookupPolicy'], 'lookupPolicy')),
+    lookupTimeoutMs:
+      file['lookupTimeoutMs'] === undefined
+        ? BROKER_DEFAULTS.lookupTimeoutMs
+        : positive(file['lookupTimeoutMs'], 'lookupTimeoutMs'),
     replica,
     nats,
     notify,
