@@ -118,7 +118,8 @@ const OVERRIDES: Record<number, Record<number, Entry>> = {
     0x72: [VOWEL, ''], // ੲ and ੳ only carry a vowel sign
     0x73: [VOWEL, ''],
   },
-  [GUJR]: { 0x79: [CONS, 'z'] },
+  // Gujarati says ઋ as "ru": કૃપા is Krupa, જાગૃતિ Jagruti.
+  [GUJR]: { 0x0b: [VOWEL, 'ru'], 0x43: [SIGN, 'ru'], 0x79: [CONS, 'z'] },
   [ORYA]: { 0x56: [SKIP, ''], 0x57: [SKIP, ''], 0x71: [CONS, 'w'] },
   [TAML]: { 0x03: [AYTHAM, ''], 0x57: [SKIP, ''] },
   [TELU]: {
@@ -137,6 +138,7 @@ const OVERRIDES: Record<number, Record<number, Entry>> = {
     0x54: [DEAD, 'm'], // chillu letters: a consonant that ends a syllable
     0x55: [DEAD, 'y'],
     0x56: [DEAD, 'zh'],
+    0x57: [SIGN, 'au'], // modern spelling writes au with the length mark alone: സൗമ്യ
     0x5f: [VOWEL, 'i'],
     0x7a: [DEAD, 'n'],
     0x7b: [DEAD, 'n'],
@@ -180,8 +182,6 @@ const NYA = 0x1e;
 const YA = 0x2f;
 const RRA = 0x31;
 const NNNA = 0x29;
-/** Tamil nasal consonants (ங ஞ ண ந ன ம): a stop after one of them is voiced. */
-const TAMIL_NASALS = new Set([0x19, 0x1e, 0x23, 0x28, 0x29, 0x2e]);
 
 /** One syllable-ish piece of a word in a Brahmic script. */
 interface Seg {
@@ -192,6 +192,8 @@ interface Seg {
   v: string;
   off: number;
   inherent: boolean;
+  /** Written without a vowel (virama or a dead letter), as opposed to a schwa deleted later. */
+  virama: boolean;
   /** Doubled by a Gurmukhi addak. */
   gem: boolean;
   /** No nukta was applied. */
@@ -204,6 +206,7 @@ const seg = (kind: number, c: string, v: string, off: number): Seg => ({
   v,
   off,
   inherent: kind === CONS && v === 'a',
+  virama: kind === CONS && v === '',
   gem: false,
   plain: true,
 });
@@ -215,7 +218,8 @@ const isDead = (s: Seg | undefined): s is Seg => s !== undefined && s.kind === C
  * Hindi-style schwa deletion, which is what makes राम "ram" and कमला "kamla": drop a word's
  * final inherent 'a' unless it follows a conjunct (मिश्र stays "mishra", कृष्ण "krishna"), then,
  * right to left, drop an inherent 'a' that sits between a vowel and a consonant-plus-vowel
- * (V C a C V: अरविंद → "arvind", जगदीश → "jagdish", कमलनाथ → "kamalnath"). Spoken Hindi,
+ * (V C a C V: अरविंद → "arvind", जगदीश → "jagdish", कमलनाथ → "kamalnath") or a stop followed by
+ * r, y or v (रामप्रसाद → "ramprasad", गुरप्रीत → "gurprit"). Spoken Hindi,
  * Marathi, Punjabi, Gujarati, Bengali and Odia drop these vowels and Latin spellings follow
  * speech; compounds sometimes defeat the rule (हरभजन gives "harabhjan"), which the key's edit
  * distance absorbs.
@@ -229,8 +233,35 @@ function deleteSchwas(segs: Seg[]): void {
     if (!g.inherent || g.v !== 'a') continue;
     const prev = segs[i - 1] as Seg;
     const next = segs[i + 1] as Seg;
-    if (hasVowel(prev) && next.kind === CONS && next.v !== '') g.v = '';
+    if (hasVowel(prev) && next.kind === CONS && (next.v !== '' || startsOnset(segs, i + 1))) {
+      g.v = '';
+    }
   }
+}
+
+const RA = 0x30;
+/** Offsets of the nasal consonants ङ ञ ण न ऩ म. */
+const NASALS = new Set([0x19, 0x1e, 0x23, 0x28, 0x29, 0x2e]);
+/** A stop (k … bh, not a nasal): with r after it, it begins a syllable (प्र, क्र, ट्र). */
+const isStop = (off: number): boolean => off >= 0x15 && off <= 0x2d && !NASALS.has(off);
+
+/**
+ * segs[i] is a stop written with a virama before r-plus-vowel (प्र in रामप्रसाद). Not before the
+ * same stop: দেবব্রত is Debabrata, not Debbrata.
+ */
+function startsOnset(segs: Seg[], i: number): boolean {
+  const g = segs[i] as Seg;
+  const next = segs[i + 1];
+  const before = segs[i - 1];
+  return (
+    g.virama &&
+    isStop(g.off) &&
+    before?.off !== g.off &&
+    next !== undefined &&
+    next.kind === CONS &&
+    next.v !== '' &&
+    next.off === RA
+  );
 }
 
 /** A nasal sign, which takes the place of articulation of what follows. */
@@ -254,7 +285,7 @@ function tamilConsonant(segs: Seg[], i: number): string {
   const prev = segs[i - 1];
   const next = segs[i + 1];
   const prevDead = isDead(prev);
-  const afterNasal = prevDead && TAMIL_NASALS.has(prev.off);
+  const afterNasal = prevDead && NASALS.has(prev.off);
   const geminate = prevDead && prev.off === g.off;
   const firstOfPair = g.v === '' && next !== undefined && next.kind === CONS && next.off === g.off;
   const intervocalic = prev !== undefined && hasVowel(prev) && g.v !== '';
@@ -272,6 +303,8 @@ function tamilConsonant(segs: Seg[], i: number): string {
       return firstOfPair ? '' : 'th'; // முத்து is "muthu"
     case 0x2a:
       return afterNasal ? 'b' : 'p';
+    case NYA:
+      return prev === undefined ? 'gn' : 'n'; // ஞானம் is "gnanam"
     case RRA:
       if (firstOfPair) return 't'; // வெற்றி is "vetri"
       if (prevDead && prev.off === NNNA) return 'dr'; // தென்றல் is "thendral"
@@ -361,7 +394,7 @@ const isIgnorable = (cp: number): boolean =>
 export function transliterate(text: string): string {
   // Normalise so that Tamil ொ and Malayalam ൊ arrive composed and nukta letters decomposed
   // (NFC's choice for both); NFKC also folds full-width Latin and ligatures.
-  const src = /^[\x00-\x7f]*$/.test(text) ? text : text.normalize('NFKC');
+  const src = /^\p{ASCII}*$/u.test(text) ? text : text.normalize('NFKC');
   const out: string[] = [];
   let segs: Seg[] = [];
   let script = -1;
@@ -429,6 +462,7 @@ export function transliterate(text: string): string {
           if (prev?.kind === CONS) {
             prev.v = '';
             prev.inherent = false;
+            prev.virama = true;
           }
           break;
         case NUKTA:
@@ -505,7 +539,7 @@ const EQUIVALENT_SPELLINGS: readonly (readonly string[])[] = [
   ['chattopadhyay', 'chatterjee', 'chatterji', 'chattopadhyaya'],
   ['bhattacharya', 'bhattacharjee', 'bhattacharyya', 'bhattacharji'],
   ['iyer', 'ayyar', 'aiyar', 'iyyer'],
-  ['iyengar', 'ayyangar', 'iyangar'],
+  ['iyengar', 'ayyangar', 'iyangar', 'aiyangar'],
   ['roy', 'rai', 'ray'],
   ['rao', 'ravu', 'rav'],
   ['naidu', 'nayudu'],
@@ -521,6 +555,10 @@ const EQUIVALENT_SPELLINGS: readonly (readonly string[])[] = [
   ['yusuf', 'yousuf', 'yousaf', 'yusuff'],
   ['ahmad', 'ahmed'],
   ['baig', 'beg'],
+  ['ayesha', 'aisha', 'aysha', 'ayisha'],
+  ['jaya', 'jeya'], // Tamil writes ஜெயா
+  ['gaikwad', 'gayakwad', 'gaekwad'],
+  ['rathore', 'rathaur', 'rathor', 'rathour'],
 ];
 
 /**
@@ -528,6 +566,7 @@ const EQUIVALENT_SPELLINGS: readonly (readonly string[])[] = [
  * `rawKey` applies them and the tests pin their effect.
  */
 const KEY_RULES: readonly (readonly [RegExp, string])[] = [
+  [/^(?:dny|jn|gn)(?=a)/, 'gy'], // ज्ञान: Gyan (Hindi), Dnyaneshwar (Marathi), Gnanam (Tamil)
   [/x/g, 'ks'], // Laxmi = Lakshmi (after sh → s)
   [/ph/g, 'f'], // फ and फ़ are both written f
   [/zh/g, 'l'], // Tamil/Malayalam ழ: Azhagiri = Alagiri, Pazhani = Palani
@@ -552,25 +591,27 @@ const KEY_RULES: readonly (readonly [RegExp, string])[] = [
   [/([aeiou])sb/g, '$1s'], // বিশ্বাস is "bishbas"
   [/(.)\1+/g, '$1'], // Reddy = Redy, Bhatt = Bhat, Aggarwal = Agarwal, Kumaar = Kumar
   [/iy(?=[aeiou])/g, 'i'], // Sonia = Soniya, Pandian = Pandiyan
+  [/([aeiou])yi/g, '$1i'], // Sai = Sayi (సాయి), Desai = Desayi
   [/ey$/, 'e'], // Pandey = Pande, Dubey = Dube
   [/([aeiou])y(?![aeiou])/g, '$1i'], // Vijay = Vijai, Gaikwad = Gaykwad
   [/y$/, 'i'], // Reddy = Reddi
 ];
 
 /** Suffixes of respect fused onto a given name: Rameshbhai is Ramesh, Kokilaben is Kokila. */
-const FUSED_SUFFIX = /^(.{4,}?)(?:bai|ben)$/;
+const FUSED_SUFFIX = /^(.{4,}?)(?:bhai|bai|ben)$/;
 
 /** The key before the table of equivalent spellings is applied. */
 function rawKey(word: string): string {
-  let k = EXPANSIONS.get(word) ?? word;
+  let k = (EXPANSIONS.get(word) ?? word).replace(FUSED_SUFFIX, '$1');
   for (const [re, to] of KEY_RULES) k = k.replace(re, to);
-  k = k.replace(FUSED_SUFFIX, '$1');
   // Final 'a' and 'h' carry no information in Latin spellings (Sharmaa, Yadava, Jhaa, Shah),
   // and a Telugu or Kannada name transliterates with the vowel Hindi drops (రామ → "rama").
   // A key keeps two letters so that Jha and Shah stay more than a consonant.
   while (k.length > 2 && (k.endsWith('a') || k.endsWith('h'))) k = k.slice(0, -1);
-  if (k.endsWith('ey')) k = k.slice(0, -1); // Pandeya = Pandey
-  return k;
+  // Pandeya = Pandey; Siddaramayya (Kannada script) = Siddaramaiah, Vijaya = Vijay (in the
+  // south both are men's names). Aditya keeps its y: only a vowel before it makes a diphthong.
+  if (k.endsWith('ey')) return k.slice(0, -1);
+  return k.replace(/([aeiou])y$/, '$1i');
 }
 
 /** Every spelling's raw key → the canonical spelling's raw key. */
@@ -622,12 +663,13 @@ export function phoneticKey(word: string): string {
 
 /**
  * Titles and honorifics that may precede a name (after transliteration: श्री is "shri",
- * श्रीमती "shrimati", डॉ "do", स्व॰ "sva"). Only a leading run is dropped, so a name that
- * happens to be one of these words later on (Sri Devi aside) is kept.
+ * श्रीमती "shrimti", डॉ "do", स्व॰ "sva"). Only a leading run is dropped, so these words later
+ * in a name stay; a leading Sri that belongs to the name (Sri Devi) is lost with the titles.
  */
 const TITLES = new Set(
   (
-    'shri sri shree sree sh shrimati srimati shreemati sreemati smt sushri kumari km ku kum ' +
+    'shri sri shree sree sh shrimati shrimti srimati srimti shreemati sreemati smt sushri ' +
+    'kumari km ku kum ' +
     'mr mrs ms miss mst mosammat musammat master dr do doctor prof er adv late lt sv sva ' +
     'svargiy svargiya swargiya swargiy marhum marhoom janab jb haji hazrat maulana mohtarma ' +
     'thiru tiru thirumathi thirumati capt col maj sgt insp si asi hc ct const'
@@ -641,7 +683,7 @@ const TITLES = new Set(
 const SUFFIXES = new Set(['bhai', 'bai', 'ben', 'behen', 'ji', 'saheb', 'sahab', 'kumari']);
 
 /** Words that separate a name from its alias: "Ramesh @ Pappu", "Ramesh urf Pappu". */
-const ALIAS_MARKERS = new Set(['alias', 'alis', 'urf', 'urph', 'aka']);
+const ALIAS_MARKERS = new Set(['alias', 'alis', 'urf', 'urfa', 'urph', 'urpha', 'aka']);
 
 /**
  * Relations that end the person's own name: "Ramesh S/O Suresh" is Ramesh, son of Suresh.
@@ -659,6 +701,8 @@ const MAX_ALIASES = 4;
 export interface NameForm {
   tokens: string[];
   keys: string[];
+  /** joined[i]: key of tokens[i] and tokens[i + 1] written as one word (D Souza: "dsouza"). */
+  joined: string[];
 }
 
 /** A name parsed once for repeated scoring: its forms (the name and each alias). */
@@ -667,6 +711,13 @@ export interface PreparedName {
 }
 
 const isInitial = (token: string): boolean => token.length === 1 && token >= 'a' && token <= 'z';
+
+/** Letters an initial may stand for as the first letter of a key (V. for Bijay, Z. for Jakir). */
+const INITIAL_KEYS: Record<string, string> = { v: 'b', w: 'b', z: 'j', q: 'k', x: 'k' };
+
+/** The key of a token: an initial keeps its letter (phoneticKey would turn "y" into "i"). */
+const tokenKey = (token: string): string =>
+  isInitial(token) ? (INITIAL_KEYS[token] ?? token) : phoneticKey(token);
 
 /** "rk" (from "RK Sharma") is two initials; "md", "kr" are abbreviations, "sk" stays. */
 function splitInitials(tokens: string[]): string[] {
@@ -697,10 +748,7 @@ export function prepareName(name: string): PreparedName {
   let text = name;
   const relation = RELATION.exec(text);
   if (relation !== null) {
-    const cut = text.slice(
-      0,
-      relation.index + (relation[0].length - relation[0].trimStart().length),
-    );
+    const cut = text.slice(0, relation.index);
     // "S/O Suresh" alone is all we know of the person: keep it rather than nothing.
     if (/[\p{L}]/u.test(cut)) text = cut;
   }
@@ -710,7 +758,8 @@ export function prepareName(name: string): PreparedName {
   const close = (): void => {
     if (current.length > 0 && forms.length < MAX_ALIASES) {
       const tokens = cleanForm(current);
-      forms.push({ tokens, keys: tokens.map(phoneticKey) });
+      const joined = tokens.slice(1).map((next, i) => phoneticKey((tokens[i] as string) + next));
+      forms.push({ tokens, keys: tokens.map(tokenKey), joined });
     }
     current = [];
   };
@@ -748,13 +797,17 @@ export const MATCH_THRESHOLD = 0.8;
  * Two different keys are the same token only when their similarity reaches this; below it the
  * pair counts as a conflict, not a weak match. With the costs below, one close-vowel change in
  * a 5-letter key passes (Ramesh/Romesh 0.9) and one consonant change does not (Rajesh/Rakesh
- * 0.7), while a consonant change in a long key does (Subramanian/Subramaniam 0.86).
+ * 0.7), while a consonant change in a long key does (Subramanian/Subramaniam 0.86). Kishan /
+ * Krishna (an r and a vowel) sits exactly on it, and so, at the same price, does one vowel
+ * replaced in a 5-letter key by a deletion and an insertion (Jamal/Jamil).
  */
 const TOKEN_NEAR = 0.8;
 /** An initial ("R.") against a token starting with that letter. */
 const INITIAL_SIM = 0.9;
 /** Credit for a query token the (shorter) record simply does not have. */
 const MISSING_CREDIT = 0.5;
+/** Credit for a missing initial, which says little ("R. Murugan" / "Murugan"). */
+const MISSING_INITIAL_CREDIT = 0.8;
 /** Weight of the record's tokens that the query did not mention. */
 const EXTRA_PENALTY = 0.15;
 /** Same tokens in another order (Kumar Ram / Ram Kumar): still a match, ranked just below. */
@@ -774,29 +827,49 @@ function substitutionCost(x: string, y: string): number {
   if (x === y) return 0;
   const vx = isVowelChar(x);
   const vy = isVowelChar(y);
-  if (vx && vy) return CLOSE_VOWELS.has(x + y) ? 0.5 : 1;
+  if (vx && vy) return CLOSE_VOWELS.has(x + y) ? 0.5 : 1.25; // Jamal is not Jamil
   if (!vx && !vy && VOICING.has(x + y)) return 0.75;
   return 1.5;
 }
 
+/** Letters a–z are 0–25; anything else (digits) shares slot 26. */
+const slot = (code: number): number => (code >= 0x61 && code <= 0x7a ? code - 0x61 : 26);
+const SLOT_LETTERS = 'abcdefghijklmnopqrstuvwxyz#';
+/** substitutionCost for every pair of slots, so the inner loop is a table lookup. */
+const SUBSTITUTION = new Float64Array(27 * 27).map((_, n) =>
+  substitutionCost(SLOT_LETTERS[Math.floor(n / 27)] as string, SLOT_LETTERS[n % 27] as string),
+);
+
 /**
- * Inserting or deleting s[i]: cheap for a vowel or h (Kamla/Kamala, Rehman/Reman) and for r or
- * y inside a cluster (Kishan/Krishan, Mudaliar/Mudaliyar); dear for any other consonant.
+ * Cost of inserting or deleting each letter of a key: cheap for a vowel inside the word or h
+ * after its first letter (Kamla/Kamala, Rehman/Reman) and for r or y inside a cluster
+ * (Kishan/Krishan, Mudaliar/Mudaliyar); more for a final vowel, since keys have already shed
+ * the final a that spellings disagree on (Raju is not Raja, Saini not Sinha); dear for any
+ * other consonant.
  */
-function indelCost(s: string, i: number): number {
-  const ch = s[i];
-  if (isVowelChar(ch) || ch === 'h') return 0.5;
-  if ((ch === 'r' || ch === 'y') && i > 0 && !isVowelChar(s[i - 1])) return 0.5;
-  return 1.5;
+function indelCosts(s: string, out: Float64Array): void {
+  const last = s.length - 1;
+  for (let i = 0; i <= last; i++) {
+    const ch = s[i];
+    if (isVowelChar(ch)) out[i] = i === last ? 1 : 0.5;
+    else if (ch === 'h' && i > 0) out[i] = 0.5;
+    else if ((ch === 'r' || ch === 'y') && i > 0 && !isVowelChar(s[i - 1])) out[i] = 0.5;
+    else out[i] = 1.5;
+  }
 }
 
 /** Swapping two neighbours: Pradeep/Pardeep, Agrawal/Agarwal, Prakash/Parkash. */
 const TRANSPOSITION_COST = 0.5;
 
-// Three reusable rows of the edit-distance table (keys are capped at MAX_COMPARED letters).
+// Reusable buffers (keys are capped at MAX_COMPARED letters): three rows of the edit-distance
+// table, the indel costs and letter slots of both keys.
 let rowPrev2 = new Float64Array(MAX_COMPARED + 1);
 let rowPrev = new Float64Array(MAX_COMPARED + 1);
 let rowCur = new Float64Array(MAX_COMPARED + 1);
+const indelA = new Float64Array(MAX_COMPARED);
+const indelB = new Float64Array(MAX_COMPARED);
+const slotsA = new Uint8Array(MAX_COMPARED);
+const slotsB = new Uint8Array(MAX_COMPARED);
 
 /**
  * Weighted Damerau–Levenshtein (optimal string alignment) cost between two keys. Weighted
@@ -806,19 +879,26 @@ let rowCur = new Float64Array(MAX_COMPARED + 1);
 function editCost(a: string, b: string): number {
   const n = a.length;
   const m = b.length;
+  indelCosts(a, indelA);
+  indelCosts(b, indelB);
+  for (let i = 0; i < n; i++) slotsA[i] = slot(a.charCodeAt(i));
+  for (let j = 0; j < m; j++) slotsB[j] = slot(b.charCodeAt(j));
+  // Typed-array reads below are in bounds by construction; `as number` only satisfies
+  // noUncheckedIndexedAccess.
   rowPrev[0] = 0;
-  for (let j = 1; j <= m; j++) rowPrev[j] = (rowPrev[j - 1] as number) + indelCost(b, j - 1);
+  for (let j = 1; j <= m; j++) rowPrev[j] = (rowPrev[j - 1] as number) + (indelB[j - 1] as number);
   for (let i = 1; i <= n; i++) {
-    const ai = a[i - 1] as string;
-    rowCur[0] = (rowPrev[0] as number) + indelCost(a, i - 1);
+    const ai = slotsA[i - 1] as number;
+    const delA = indelA[i - 1] as number;
+    rowCur[0] = (rowPrev[0] as number) + delA;
     for (let j = 1; j <= m; j++) {
-      const bj = b[j - 1] as string;
+      const bj = slotsB[j - 1] as number;
       let v = Math.min(
-        (rowPrev[j] as number) + indelCost(a, i - 1),
-        (rowCur[j - 1] as number) + indelCost(b, j - 1),
-        (rowPrev[j - 1] as number) + substitutionCost(ai, bj),
+        (rowPrev[j] as number) + delA,
+        (rowCur[j - 1] as number) + (indelB[j - 1] as number),
+        (rowPrev[j - 1] as number) + (SUBSTITUTION[ai * 27 + bj] as number),
       );
-      if (i > 1 && j > 1 && ai === b[j - 2] && a[i - 2] === bj && ai !== bj) {
+      if (i > 1 && j > 1 && ai !== bj && ai === slotsB[j - 2] && slotsA[i - 2] === bj) {
         v = Math.min(v, (rowPrev2[j - 2] as number) + TRANSPOSITION_COST);
       }
       rowCur[j] = v;
@@ -834,17 +914,27 @@ function keySimilarity(a: string, b: string): number {
   const x = a.slice(0, MAX_COMPARED);
   const y = b.slice(0, MAX_COMPARED);
   if (x === '' || y === '') return 0;
-  return Math.max(0, 1 - editCost(x, y) / Math.max(x.length, y.length));
+  const longer = Math.max(x.length, y.length);
+  // Each letter of length difference costs at least 0.5: skip the table when that alone fails.
+  if (1 - (0.5 * Math.abs(x.length - y.length)) / longer < TOKEN_NEAR - 1e-9) return 0;
+  return Math.max(0, 1 - editCost(x, y) / longer);
 }
 
 interface Tok {
   token: string;
   key: string;
   initial: boolean;
+  /** Key of this token joined with the next one ('' when there is none). */
+  joined: string;
 }
 
 const toks = (f: NameForm): Tok[] =>
-  f.tokens.map((token, i) => ({ token, key: f.keys[i] ?? '', initial: isInitial(token) }));
+  f.tokens.map((token, i) => ({
+    token,
+    key: f.keys[i] ?? '',
+    initial: isInitial(token),
+    joined: f.joined[i] ?? '',
+  }));
 
 /** Similarity of two tokens: 1 for equal keys, a near-match score, or 0 (a conflict). */
 function tokenSimilarity(a: Tok, b: Tok): number {
@@ -860,22 +950,20 @@ function tokenSimilarity(a: Tok, b: Tok): number {
 
 /**
  * Joins two neighbouring tokens that the other side writes as one word (Raj Kumar / Rajkumar,
- * Lakshmi Narayan / Laxminarayan, D Souza / DSouza), unless either already matches on its own.
+ * Lakshmi Narayan / Laxminarayan, D Souza / DSouza, Shiv Kumar Kumar / शिवकुमार कुमार), unless
+ * this side also has the joined word as a token of its own.
  */
 function mergeCompounds(side: Tok[], other: readonly Tok[]): Tok[] {
   const otherKeys = new Set(other.filter((t) => !t.initial).map((t) => t.key));
+  const ownKeys = new Set(side.map((t) => t.key));
   const out: Tok[] = [];
   for (let i = 0; i < side.length; i++) {
     const t = side[i] as Tok;
     const n = side[i + 1];
-    if (n && !t.initial && !n.initial && !otherKeys.has(t.key) && !otherKeys.has(n.key)) {
-      const token = t.token + n.token;
-      const key = phoneticKey(token);
-      if (otherKeys.has(key)) {
-        out.push({ token, key, initial: false });
-        i++;
-        continue;
-      }
+    if (n && t.joined !== '' && otherKeys.has(t.joined) && !ownKeys.has(t.joined)) {
+      out.push({ token: t.token + n.token, key: t.joined, initial: false, joined: '' });
+      i++;
+      continue;
     }
     out.push(t);
   }
@@ -887,8 +975,9 @@ function mergeCompounds(side: Tok[], other: readonly Tok[]): Tok[] {
  * best similarity first (ties: nearer positions first), each token used once. Then every query
  * token counts its similarity if paired; an unpaired query token facing an unpaired candidate
  * token is a conflict (0); one the candidate has no token left for is missing
- * (MISSING_CREDIT). Candidate tokens left over scale the score down by EXTRA_PENALTY times
- * their share of the candidate.
+ * (MISSING_CREDIT, or MISSING_INITIAL_CREDIT for an initial). Candidate tokens left over scale
+ * the score down by EXTRA_PENALTY times their share of the candidate. No two full tokens
+ * paired: 0.
  */
 function scoreForms(qf: NameForm, cf: NameForm): number {
   const q0 = toks(qf);
@@ -911,20 +1000,29 @@ function scoreForms(qf: NameForm, cf: NameForm): number {
   const matchedJ = new Array<number>(q.length).fill(-1);
   let sum = 0;
   let matched = 0;
+  let whole = 0; // pairs of two full tokens
   for (const [i, j, s] of pairs) {
     if (usedQ[i] || usedC[j]) continue;
     usedQ[i] = usedC[j] = true;
     matchedJ[i] = j;
     sum += s;
     matched++;
+    if (!(q[i] as Tok).initial && !(c[j] as Tok).initial) whole++;
   }
 
+  // Initials only refine a match: "L. Ravi" is not Lokesh, "R. M." is nobody in particular.
+  if (whole === 0) return 0;
   const unmatchedQ = q.length - matched;
   const unmatchedC = c.length - matched;
   const conflicts = Math.min(unmatchedQ, unmatchedC);
   const missing = unmatchedQ - conflicts;
   const extra = unmatchedC - conflicts;
-  let score = (sum + MISSING_CREDIT * missing) / q.length;
+  // Which query tokens are the missing ones is arbitrary; count unmatched initials first.
+  const unmatchedInitials = q.filter((t, i) => t.initial && !usedQ[i]).length;
+  const missingInitials = Math.min(missing, unmatchedInitials);
+  const credit =
+    MISSING_INITIAL_CREDIT * missingInitials + MISSING_CREDIT * (missing - missingInitials);
+  let score = (sum + credit) / q.length;
   score *= 1 - (EXTRA_PENALTY * extra) / c.length;
 
   let lastJ = -1;
@@ -947,10 +1045,7 @@ function scoreForms(qf: NameForm, cf: NameForm): number {
  * Asymmetric: "Ramesh" finds "Ramesh Kumar Yadav" (0.9), not the other way round (0.67).
  * Pass a `prepareName` result to score one query against many candidates without re-parsing.
  */
-export function nameScore(
-  query: string | PreparedName,
-  candidate: string | PreparedName,
-): number {
+export function nameScore(query: string | PreparedName, candidate: string | PreparedName): number {
   const q = typeof query === 'string' ? prepareName(query) : query;
   const c = typeof candidate === 'string' ? prepareName(candidate) : candidate;
   let best = 0;
@@ -965,6 +1060,17 @@ export function nameScore(
 /** Length of the key prefix indexed alongside the full key. */
 const PREFIX_LENGTH = 4;
 
+/** Voiced stops as their voiceless pair, for the skeleton key: Tamil script has one letter. */
+const DEVOICE: Record<string, string> = { g: 'k', j: 'c', d: 't', b: 'p' };
+
+/** A key's consonants, voicing folded and doubles collapsed: "kanesan" and "ganesan" → "knsn". */
+function skeleton(key: string): string {
+  return key
+    .replace(/[aeiou]/g, '')
+    .replace(/[gjdb]/g, (ch) => DEVOICE[ch] ?? ch)
+    .replace(/(.)\1+/g, '$1');
+}
+
 /**
  * Short keys for an index, so a store can pre-select candidates with a plain indexed lookup
  * before scoring them:
@@ -976,23 +1082,30 @@ const PREFIX_LENGTH = 4;
  *
  * Per token (initials are not indexed: a letter selects nothing): its phonetic key, the key's
  * first four letters (finds near matches that change the end: Subramanian/Subramaniam), and
- * '~' + its consonant skeleton when that has three or more letters (finds near matches that
- * change a vowel: Mohanty/Mahanti); plus the key of each pair of neighbouring tokens joined,
- * so "Raj Kumar" and "Rajkumar" meet. A near match that changes both the first four letters
- * and the skeleton of every token (Kishan alone against Krishna) is not pre-selected.
+ * '~' + its consonant skeleton with voicing folded (finds near matches that change a vowel or
+ * voicing: Mohanty/Mahanti, Ganesan/கணேசன்), when that has three letters or the key four;
+ * plus the key of each pair of neighbouring tokens joined, so "Raj Kumar" and "Rajkumar" meet.
+ * A near match that changes both the first four letters and the skeleton of every token
+ * (Kishan alone against Krishna) is not pre-selected.
+ *
+ * Common tokens (Kumar, Singh, Devi, Khan) select a large share of any State's records; a store
+ * should look up a query's rarer keys first or rank candidates by how many keys they share.
  */
 export function searchKeys(name: string): string[] {
   const keys = new Set<string>();
   for (const form of prepareName(name).forms) {
     form.tokens.forEach((token, i) => {
+      const next = form.tokens[i + 1];
+      // "D Souza" is also "DSouza"; two initials joined ("rk") select nothing useful.
+      if (next !== undefined && !(isInitial(token) && isInitial(next))) {
+        keys.add(form.joined[i] ?? '');
+      }
       if (isInitial(token)) return;
       const key = form.keys[i] ?? '';
       keys.add(key);
       if (key.length > PREFIX_LENGTH) keys.add(key.slice(0, PREFIX_LENGTH));
-      const skeleton = key.replace(/[aeiou]/g, '').replace(/(.)\1+/g, '$1');
-      if (skeleton.length >= 3 && skeleton !== key) keys.add(`~${skeleton}`);
-      const next = form.tokens[i + 1];
-      if (next !== undefined && !isInitial(next)) keys.add(phoneticKey(token + next));
+      const bones = skeleton(key);
+      if (bones.length >= 3 || (bones.length === 2 && key.length >= 4)) keys.add(`~${bones}`);
     });
   }
   keys.delete('');
