@@ -28,7 +28,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { Intake } from './alerts/intake.js';
 import { DEFAULT_POLICY, loadPolicy } from './alerts/policy.js';
-import type { Backbone } from './backbone/backbone.js';
+import { directorySubject, type Backbone, type BackboneResponder } from './backbone/backbone.js';
 import { Federation } from './backbone/federation.js';
 import { InProcessStream } from './backbone/in-process.js';
 import { NatsBackbone } from './backbone/nats.js';
@@ -112,6 +112,7 @@ export class Broker {
       notifications: Notifications | null;
       audit: Audit;
       lookups: Lookups;
+      directoryResponder: BackboneResponder | undefined;
       backbone: Backbone;
       /** Whether stopping the broker closes the backbone (it made it) or leaves it to its owner. */
       ownsBackbone: boolean;
@@ -282,6 +283,14 @@ export class Broker {
       },
     });
     await lookups.start();
+    // Other states' brokers ask this one for its stations' certificates (to seal records).
+    const directoryResponder =
+      state === 'national'
+        ? undefined
+        : await backbone.respond(directorySubject(state), `directory-${state}`, async (req) => {
+            const identity = new TextDecoder().decode(req).slice(0, 100);
+            return new TextEncoder().encode((await store.stationCertificate(identity)) ?? '');
+          });
     grpc.addService(LookupServiceService, lookups.service());
     grpc.addService(
       RecordServiceService,
@@ -289,7 +298,29 @@ export class Broker {
     );
     grpc.addService(
       DirectoryServiceService,
-      directoryService({ store, trust, logger, clock, state }),
+      directoryService({
+        store,
+        trust,
+        logger,
+        clock,
+        state,
+        remoteCertificate: async (other, identity) => {
+          try {
+            const bytes = await backbone.request(
+              directorySubject(other),
+              new TextEncoder().encode(identity),
+              config.lookupTimeoutMs,
+            );
+            return bytes.length ? new TextDecoder().decode(bytes) : undefined;
+          } catch (err) {
+            logger.warn(
+              { err: (err as Error).message, identity },
+              'certificate not found over the backbone',
+            );
+            return undefined;
+          }
+        },
+      }),
     );
     // Notifications run where the stations are: a state broker escalates for its own stations.
     const notifications =
@@ -366,6 +397,7 @@ export class Broker {
         notifications,
         audit,
         lookups,
+        directoryResponder,
         backbone,
         ownsBackbone: !opts.backbone,
       },
@@ -415,6 +447,7 @@ export class Broker {
     );
     await this.parts.notifications?.stop();
     await this.parts.lookups.stop();
+    await this.parts.directoryResponder?.stop();
     await this.parts.audit.stop();
     await this.parts.federation.stop();
     if (this.parts.ownsBackbone) await this.parts.backbone.close();

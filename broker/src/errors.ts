@@ -137,6 +137,11 @@ export const BROKER_ERRORS = {
     exit: 9,
     doc: 'a signed lookup seen before, or issued too long ago',
   },
+  RECIPIENT_UNKNOWN: {
+    grpc: status.NOT_FOUND,
+    exit: 5,
+    doc: 'no such station, or its broker does not know its certificate (sealed records need one)',
+  },
   RECORD_UNKNOWN: { grpc: status.NOT_FOUND, exit: 5, doc: 'no record with that id' },
   RECORD_FORBIDDEN: {
     grpc: status.PERMISSION_DENIED,

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import {
   createRenewalRequest,
   JwsSigner,
@@ -16,11 +16,19 @@ import {
   type KeyPair,
 } from '@cctns/pki';
 import {
+  Alert,
+  CapScope,
+  DirectoryServiceClient,
   ReceiptKind,
   RenewalServiceClient,
-  type Alert,
+  type Attachment,
+  type CertificateChain,
   type CertificateResponse,
+  type Record as RecordMsg,
+  type SealedPackage,
 } from '@cctns/proto';
+import { composeAlert } from './compose/alert.js';
+import { openSealed, recipientKey, seal } from './query/seal.js';
 import { pino, type Logger } from 'pino';
 import { AgentError } from './errors.js';
 import {
@@ -67,6 +75,9 @@ function agentPaths(dir: string): AgentPaths {
     db: join(dir, AGENT_FILES.db),
   };
 }
+
+/** Largest sealed case record an agent sends by default (the broker's default message limit is 256 KiB). */
+export const DEFAULT_MAX_SEALED_BYTES = 240 * 1024;
 
 /** How often the daemon checks whether its certificate is due for renewal. */
 const RENEWAL_CHECK_MS = 60 * 60 * 1000;
@@ -169,6 +180,94 @@ export class Agent {
     });
     this.link?.nudge();
     return { alertId: alert.identifier };
+  }
+
+  /** The certificate chain of a station, from this agent's broker's directory (verified by the caller). */
+  private recipientCertificate(recipient: string): Promise<string> {
+    const c = this.credentials();
+    const client = new DirectoryServiceClient(
+      this.config.broker,
+      credentials.createSsl(c.rootPem, c.keyPem, c.chainPem, {
+        checkServerIdentity: brokerIdentityCheck(this.trust, this.identity),
+      }),
+      channelOptions(this.config.broker),
+    );
+    return new Promise<string>((resolve, reject) =>
+      client.getCertificate(
+        { identity: recipient },
+        new Metadata(),
+        { deadline: new Date(Date.now() + 15_000) },
+        (err: ServiceError | null, r?: CertificateChain) =>
+          err ? reject(err) : resolve(r!.chainPem),
+      ),
+    ).finally(() => client.close());
+  }
+
+  /**
+   * Seals case records (and attachments) to one other station — signed with this station's key,
+   * encrypted to the recipient's certificate key — and queues them as an alert addressed to that
+   * station alone. Brokers relay it and cannot read it; receipts come back as for any alert.
+   */
+  async sendSealed(args: {
+    recipient: string;
+    records: RecordMsg[];
+    attachments?: Attachment[];
+    note?: string;
+    /** Largest sealed package accepted here (the broker's limit is the final word). */
+    maxBytes?: number;
+  }): Promise<{ alertId: string; bytes: number }> {
+    const id = parseIdentity(args.recipient);
+    if (id.kind !== 'station')
+      throw new AgentError('INPUT_INVALID', 'a sealed case record goes to one station');
+    const chain = await this.recipientCertificate(args.recipient);
+    const key = recipientKey(this.trust, chain, args.recipient);
+    const now = this.clock();
+    const jwe = await seal(this.signer, key, {
+      sender: this.identity,
+      recipient: args.recipient,
+      sealedAt: now,
+      records: args.records,
+      attachments: args.attachments ?? [],
+      note: args.note ?? '',
+    });
+    const max = args.maxBytes ?? DEFAULT_MAX_SEALED_BYTES;
+    if (jwe.length > max)
+      throw new AgentError(
+        'INPUT_INVALID',
+        `the sealed record is ${Math.ceil(jwe.length / 1024)} KiB; at most ${Math.floor(max / 1024)} KiB can be sent (attachments included)`,
+      );
+    const alert = composeAlert({
+      sender: this.identity,
+      to: { stations: [args.recipient] },
+      event: 'Case record',
+      // Brokers can read this line: it says what, never whom or which case.
+      headline: `Sealed case record from ${this.identity}`,
+      severity: 'moderate',
+      urgency: 'expected',
+      handling: 'confidential',
+      now,
+    });
+    alert.scope = CapScope.CAP_SCOPE_PRIVATE;
+    alert.police!.sealed = jwe;
+    const r = await this.send(alert);
+    return { alertId: r.alertId, bytes: jwe.length };
+  }
+
+  /** Opens a sealed case record in the inbox with this station's key, verifying its sender. */
+  async openSealed(alertId: string): Promise<SealedPackage> {
+    const item = this.store.inboxItem(alertId);
+    if (!item) throw new AgentError('ALERT_NOT_FOUND', `no alert ${alertId} in the inbox`);
+    // Verified end to end when it was stored; read here.
+    const alert = Alert.decode(Buffer.from(item.jws.split('.')[1] ?? '', 'base64url'));
+    if (!alert.police?.sealed)
+      throw new AgentError('INPUT_INVALID', `alert ${alertId} carries no sealed case record`);
+    return openSealed({
+      jwe: alert.police.sealed,
+      privateKey: this.keys.privateKey,
+      trust: this.trust,
+      sender: alert.sender,
+      recipient: this.identity,
+    });
   }
 
   private async receipt(alertId: string, kind: ReceiptKind, note: string): Promise<void> {

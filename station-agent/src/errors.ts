@@ -10,6 +10,14 @@ export const AGENT_ERROR_CODES = {
   ENROLL_FAILED: { exit: 4, doc: 'the broker refused enrollment (the CA code says why)' },
   BROKER_UNREACHABLE: { exit: 5, doc: 'the broker could not be reached' },
   BROKER_UNTRUSTED: { exit: 6, doc: "the broker's certificate is not a broker of this PKI" },
+  RECIPIENT_INVALID: {
+    exit: 6,
+    doc: "the directory's certificate for the recipient does not verify, or is another station's",
+  },
+  SEALED_INVALID: {
+    exit: 6,
+    doc: 'a sealed case record that this station cannot open, or whose signature or addressing is wrong',
+  },
 } as const;
 
 /** One of the agent's stable error codes. */

@@ -38,3 +38,4 @@ export {
   type ComposeInput,
 } from './compose/alert.js';
 export { RecordsClient, type ClientCredentials, type LookupInput } from './query/client.js';
+export { openSealed, recipientKey, seal, SEALED_JWS_TYPE } from './query/seal.js';

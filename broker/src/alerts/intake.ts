@@ -15,7 +15,7 @@ import { BrokerError } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BrokerStore } from '../store/store.js';
 import { MsgType } from '@cctns/proto';
-import { checkNotify, checkScope, type ScopePolicy } from './policy.js';
+import { checkNotify, checkScope, checkSealed, type ScopePolicy } from './policy.js';
 import { listenKeys, targetsOf } from './targets.js';
 import { expiryOf, validateAlert, validateReceipt } from './validate.js';
 
@@ -121,6 +121,7 @@ export class Intake {
     const own = targetsOf(alert.to);
     checkScope(signer.identity, own, this.deps.policy);
     checkNotify(signer.identity, alert.police?.notify ?? []);
+    checkSealed(signer.identity, alert.police?.sealed ?? '', alert.to);
     const expiresAt = expiryOf(alert);
     if (expiresAt && expiresAt <= now)
       throw new BrokerError('EXPIRED', `the alert expired at ${expiresAt.toISOString()}`);

@@ -137,3 +137,31 @@ export function checkNotify(sender: Identity, channels: readonly number[]): void
       `${formatIdentity(sender)} may not ask for SMS or email notices (HQ only)`,
     );
 }
+
+/** A compact JWE: five base64url parts, an encrypted key (RSA-OAEP) included. */
+const COMPACT_JWE =
+  /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * A sealed case record goes from one station to exactly one other station (the one it is
+ * encrypted to); brokers check its shape, not its content, which they cannot read.
+ */
+export function checkSealed(
+  sender: Identity,
+  sealed: string,
+  to: { stations: string[]; districts: string[]; states: string[]; national: boolean } | undefined,
+): void {
+  if (!sealed) return;
+  if (sender.kind !== 'station')
+    throw new BrokerError(
+      'SCOPE_FORBIDDEN',
+      `${formatIdentity(sender)} may not send sealed case records (stations only)`,
+    );
+  if (!to || to.stations.length !== 1 || to.districts.length || to.states.length || to.national)
+    throw new BrokerError(
+      'FIELD_INVALID',
+      'a sealed case record must be addressed to exactly one station',
+    );
+  if (!COMPACT_JWE.test(sealed))
+    throw new BrokerError('FIELD_INVALID', 'police.sealed is not a compact JWE');
+}

@@ -1,7 +1,7 @@
 import { isPkiError, openAlert, openReceipt, parseIdentity, type TrustStore } from '@cctns/pki';
 import { Alert, MsgType, ReceiptKind } from '@cctns/proto';
 import type { Logger } from 'pino';
-import { checkNotify, checkScope, type ScopePolicy } from '../alerts/policy.js';
+import { checkNotify, checkScope, checkSealed, type ScopePolicy } from '../alerts/policy.js';
 import { listenKeys, targetsOf, type TargetKey } from '../alerts/targets.js';
 import { expiryOf, validateAlert, validateReceipt } from '../alerts/validate.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
@@ -162,6 +162,7 @@ export class Federation {
     const own = targetsOf(alert.to);
     checkScope(signer.identity, own, this.deps.policy);
     checkNotify(signer.identity, alert.police?.notify ?? []);
+    checkSealed(signer.identity, alert.police?.sealed ?? '', alert.to);
     const targets = [
       ...new Set([...own, ...(await inheritedTargets(this.deps.store, alert))]),
     ].sort();

@@ -3,6 +3,8 @@ import { isPkiError, parseIdentity, type IssuingCa, type TrustStore } from '@cct
 import type {
   CertificateResponse,
   EnrollRequest,
+  CertificateChain,
+  GetCertificateRequest,
   ListStationsRequest,
   ListStationsResponse,
   RenewRequest,
@@ -85,8 +87,34 @@ export function directoryService(deps: {
   logger: Logger;
   clock: () => Date;
   state: string;
+  /** Another state's station certificates, asked over the backbone. */
+  remoteCertificate?: (state: string, identity: string) => Promise<string | undefined>;
 }): UntypedServiceImplementation {
   return {
+    getCertificate: unary<GetCertificateRequest, CertificateChain>(deps.logger, async (call) => {
+      authenticate(call, deps.trust, { at: deps.clock() });
+      const identity = call.request.identity;
+      let id;
+      try {
+        id = parseIdentity(identity);
+      } catch (err) {
+        throw new BrokerError('FIELD_INVALID', `identity: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      if (id.kind !== 'station')
+        throw new BrokerError('FIELD_INVALID', 'only stations have certificates in the directory');
+      const chainPem =
+        id.state === deps.state
+          ? await deps.store.stationCertificate(identity)
+          : await deps.remoteCertificate?.(id.state, identity);
+      if (!chainPem)
+        throw new BrokerError(
+          'RECIPIENT_UNKNOWN',
+          `${identity} is not known to its state's broker (it never linked, or its broker did not answer)`,
+        );
+      return { identity, chainPem };
+    }),
     listStations: unary<ListStationsRequest, ListStationsResponse>(deps.logger, async (call) => {
       authenticate(call, deps.trust, { at: deps.clock() });
       const { state, district, onlineOnly } = call.request;

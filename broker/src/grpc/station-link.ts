@@ -102,6 +102,15 @@ export class StationSession {
 
   private start(): void {
     this.deps.sessions.add(this);
+    // The chain (leaf and its issuing CA) others need to seal records to this station.
+    const issuer = this.deps.trust.issuerOf(this.peer.certificate);
+    void this.deps.store
+      .putStationCertificate(
+        this.peer.identityString,
+        `${this.peer.certificate.toString()}${issuer ? issuer.toString() : ''}`,
+        this.peer.notAfter,
+      )
+      .catch((err: unknown) => this.log.error({ err }, 'station certificate not kept'));
     this.log.info('link open');
     void this.deps.store
       .touchStation(this.peer.identityString, {

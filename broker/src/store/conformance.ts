@@ -735,6 +735,16 @@ export function storeConformance(
       });
     });
 
+    describe('station certificates', () => {
+      it('keeps the latest chain a station linked with', async () => {
+        expect(await store.stationCertificate(PS1)).toBeUndefined();
+        await store.putStationCertificate(PS1, 'chain-1', at(HOUR));
+        await store.putStationCertificate(PS1, 'chain-2', at(2 * HOUR));
+        expect(await store.stationCertificate(PS1)).toBe('chain-2');
+        expect(await store.stationCertificate(PS2)).toBeUndefined();
+      });
+    });
+
     describe('records', () => {
       const encode = (id: string, version: number) => new TextEncoder().encode(`${id}@${version}`);
       const person = (over: Partial<NewRecord> = {}): NewRecord => ({

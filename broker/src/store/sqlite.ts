@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS record_keys (
   PRIMARY KEY (key, id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS record_keys_id ON record_keys (id);
+CREATE TABLE IF NOT EXISTS station_certs (
+  identity TEXT PRIMARY KEY,
+  chain_pem TEXT NOT NULL,
+  not_after INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS record_counters (
   kind TEXT PRIMARY KEY,
   next INTEGER NOT NULL
@@ -302,6 +307,21 @@ export class SqliteBrokerStore implements BrokerStore {
       at: update.at.getTime(),
       certNotAfter: update.certNotAfter ? update.certNotAfter.getTime() : null,
     });
+  }
+
+  async putStationCertificate(identity: string, chainPem: string, notAfter: Date): Promise<void> {
+    this.db
+      .prepare(
+        'INSERT INTO station_certs (identity, chain_pem, not_after) VALUES (?, ?, ?) ON CONFLICT(identity) DO UPDATE SET chain_pem = excluded.chain_pem, not_after = excluded.not_after',
+      )
+      .run(identity, chainPem, notAfter.getTime());
+  }
+
+  async stationCertificate(identity: string): Promise<string | undefined> {
+    const r = this.db
+      .prepare('SELECT chain_pem FROM station_certs WHERE identity = ?')
+      .get(identity) as { chain_pem: string } | undefined;
+    return r?.chain_pem;
   }
 
   async advanceCursor(identity: string, seq: number): Promise<void> {

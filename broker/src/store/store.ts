@@ -114,6 +114,10 @@ export interface BrokerStore {
   advanceCursor(identity: string, seq: number): Promise<void>;
   /** Stations whose identity starts with `prefix` (e.g. `station/MH/PUNE/`). */
   stations(prefix?: string): Promise<StationRecord[]>;
+  /** Keeps the certificate chain a station last linked with (others seal records to it). */
+  putStationCertificate(identity: string, chainPem: string, notAfter: Date): Promise<void>;
+  /** The certificate chain a station last linked with, if it ever linked here. */
+  stationCertificate(identity: string): Promise<string | undefined>;
   /** Marks every station offline (at start-up, after a crash). */
   resetPresence(): Promise<void>;
   /** Alerts added to the log after `since` that have not expired at `now`, oldest first. */

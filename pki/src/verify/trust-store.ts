@@ -124,6 +124,13 @@ export class TrustStore {
     for (const crl of opts.crls ?? []) this.addCrl(crl);
   }
 
+  /** The known issuing CA certificate of a leaf (to hand others a complete chain), if any. */
+  issuerOf(leaf: X509Certificate): X509Certificate | undefined {
+    return [...this.cas.values()]
+      .map((c) => c.cert)
+      .find((c) => leaf.checkIssued(c) && leaf.verify(c.publicKey));
+  }
+
   /** Checks an issuing CA certificate against the root and remembers it. Returns its name. */
   addCa(input: CertificateInput): CaName {
     const [cert] = toCertificates(input);

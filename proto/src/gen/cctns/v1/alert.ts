@@ -799,6 +799,12 @@ export interface PoliceDetails {
   handling: HandlingCode;
   /** SMS / email to the SHOs of the addressed stations as soon as their broker has the alert. */
   notify: NotifyChannel[];
+  /**
+   * A case record sealed to the one addressed station: a compact JWE (RSA-OAEP-256, A256GCM) to
+   * its certificate's key, whose plaintext is a JWS by the sender over a `SealedPackage`.
+   * Brokers relay it and cannot read it.
+   */
+  sealed: string;
 }
 
 /** CAP <alert> with addressing and police details. */
@@ -1875,7 +1881,16 @@ export const Vehicle: MessageFns<Vehicle> = {
 };
 
 function createBasePoliceDetails(): PoliceDetails {
-  return { persons: [], vehicles: [], firReference: "", caseReference: "", modusOperandi: "", handling: 0, notify: [] };
+  return {
+    persons: [],
+    vehicles: [],
+    firReference: "",
+    caseReference: "",
+    modusOperandi: "",
+    handling: 0,
+    notify: [],
+    sealed: "",
+  };
 }
 
 export const PoliceDetails: MessageFns<PoliceDetails> = {
@@ -1904,6 +1919,9 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
         writer.int32(v);
       }
       writer.join();
+    }
+    if (message.sealed !== "") {
+      writer.uint32(66).string(message.sealed);
     }
     return writer;
   },
@@ -1987,6 +2005,14 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
 
             break;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.sealed = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2020,6 +2046,7 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
         : "",
       handling: isSet(object.handling) ? handlingCodeFromJSON(object.handling) : 0,
       notify: globalThis.Array.isArray(object?.notify) ? object.notify.map((e: any) => notifyChannelFromJSON(e)) : [],
+      sealed: isSet(object.sealed) ? globalThis.String(object.sealed) : "",
     };
   },
 
@@ -2046,6 +2073,9 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
     if (message.notify?.length) {
       obj.notify = message.notify.map((e) => notifyChannelToJSON(e));
     }
+    if (message.sealed !== "") {
+      obj.sealed = message.sealed;
+    }
     return obj;
   },
 
@@ -2061,6 +2091,7 @@ export const PoliceDetails: MessageFns<PoliceDetails> = {
     message.modusOperandi = object.modusOperandi ?? "";
     message.handling = object.handling ?? 0;
     message.notify = object.notify?.map((e) => e) || [];
+    message.sealed = object.sealed ?? "";
     return message;
   },
 };

@@ -46,6 +46,16 @@ export interface ListStationsResponse {
   stations: StationInfo[];
 }
 
+export interface GetCertificateRequest {
+  identity: string;
+}
+
+export interface CertificateChain {
+  identity: string;
+  /** The station's current certificate chain (leaf first), as it last linked. */
+  chainPem: string;
+}
+
 function createBaseStationInfo(): StationInfo {
   return { identity: "", online: false, lastSeen: undefined, cursor: 0, backlog: 0, certNotAfter: undefined };
 }
@@ -379,6 +389,162 @@ export const ListStationsResponse: MessageFns<ListStationsResponse> = {
   },
 };
 
+function createBaseGetCertificateRequest(): GetCertificateRequest {
+  return { identity: "" };
+}
+
+export const GetCertificateRequest: MessageFns<GetCertificateRequest> = {
+  encode(message: GetCertificateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== "") {
+      writer.uint32(10).string(message.identity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCertificateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCertificateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCertificateRequest {
+    return { identity: isSet(object.identity) ? globalThis.String(object.identity) : "" };
+  },
+
+  toJSON(message: GetCertificateRequest): unknown {
+    const obj: any = {};
+    if (message.identity !== "") {
+      obj.identity = message.identity;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCertificateRequest>, I>>(base?: I): GetCertificateRequest {
+    return GetCertificateRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCertificateRequest>, I>>(object: I): GetCertificateRequest {
+    const message = createBaseGetCertificateRequest();
+    message.identity = object.identity ?? "";
+    return message;
+  },
+};
+
+function createBaseCertificateChain(): CertificateChain {
+  return { identity: "", chainPem: "" };
+}
+
+export const CertificateChain: MessageFns<CertificateChain> = {
+  encode(message: CertificateChain, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.identity !== "") {
+      writer.uint32(10).string(message.identity);
+    }
+    if (message.chainPem !== "") {
+      writer.uint32(18).string(message.chainPem);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CertificateChain {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCertificateChain();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.identity = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.chainPem = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CertificateChain {
+    return {
+      identity: isSet(object.identity) ? globalThis.String(object.identity) : "",
+      chainPem: isSet(object.chainPem)
+        ? globalThis.String(object.chainPem)
+        : isSet(object.chain_pem)
+        ? globalThis.String(object.chain_pem)
+        : "",
+    };
+  },
+
+  toJSON(message: CertificateChain): unknown {
+    const obj: any = {};
+    if (message.identity !== "") {
+      obj.identity = message.identity;
+    }
+    if (message.chainPem !== "") {
+      obj.chainPem = message.chainPem;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CertificateChain>, I>>(base?: I): CertificateChain {
+    return CertificateChain.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CertificateChain>, I>>(object: I): CertificateChain {
+    const message = createBaseCertificateChain();
+    message.identity = object.identity ?? "";
+    message.chainPem = object.chainPem ?? "";
+    return message;
+  },
+};
+
 export type DirectoryServiceService = typeof DirectoryServiceService;
 export const DirectoryServiceService = {
   listStations: {
@@ -391,10 +557,29 @@ export const DirectoryServiceService = {
       Buffer.from(ListStationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListStationsResponse => ListStationsResponse.decode(value),
   },
+  /**
+   * A station's certificate, in any state (asked over the backbone for another state), so a
+   * sender can seal a record to it. The caller checks the chain itself.
+   */
+  getCertificate: {
+    path: "/cctns.v1.DirectoryService/GetCertificate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCertificateRequest): Buffer =>
+      Buffer.from(GetCertificateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCertificateRequest => GetCertificateRequest.decode(value),
+    responseSerialize: (value: CertificateChain): Buffer => Buffer.from(CertificateChain.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CertificateChain => CertificateChain.decode(value),
+  },
 } as const;
 
 export interface DirectoryServiceServer extends UntypedServiceImplementation {
   listStations: handleUnaryCall<ListStationsRequest, ListStationsResponse>;
+  /**
+   * A station's certificate, in any state (asked over the backbone for another state), so a
+   * sender can seal a record to it. The caller checks the chain itself.
+   */
+  getCertificate: handleUnaryCall<GetCertificateRequest, CertificateChain>;
 }
 
 export interface DirectoryServiceClient extends Client {
@@ -412,6 +597,25 @@ export interface DirectoryServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListStationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A station's certificate, in any state (asked over the backbone for another state), so a
+   * sender can seal a record to it. The caller checks the chain itself.
+   */
+  getCertificate(
+    request: GetCertificateRequest,
+    callback: (error: ServiceError | null, response: CertificateChain) => void,
+  ): ClientUnaryCall;
+  getCertificate(
+    request: GetCertificateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CertificateChain) => void,
+  ): ClientUnaryCall;
+  getCertificate(
+    request: GetCertificateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CertificateChain) => void,
   ): ClientUnaryCall;
 }
 
