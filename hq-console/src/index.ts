@@ -28,6 +28,8 @@ export { alertView, receiptView } from './server/feed.js';
 export type {
   AlertDetail,
   AlertView,
+  AuditEntryView,
+  AuditView,
   BroadcastInput,
   BroadcastView,
   ClientToServerEvents,

@@ -1,6 +1,7 @@
 import type {
   AlertDetail,
   AlertView,
+  AuditView,
   BroadcastView,
   NotificationsSnapshot,
   StationsSnapshot,
@@ -363,5 +364,37 @@ describe('console API', () => {
       'console:duty1@national console.contacts.edit refused',
     ])
       expect(seen, x).toContain(x);
+  });
+
+  it("shows administrators the brokers' and its own audit, checked on request", async () => {
+    offsetMs = 0; // the session test moved the consoles' clock; sign in afresh
+    admin = await signIn(net, net.national, 'admin');
+    duty1 = await signIn(net, net.national, 'duty1');
+    const mh = await api<AuditView>(net.national, admin, 'GET', '/api/audit?source=MH&verify=1');
+    expect(mh.status).toBe(200);
+    expect(mh.body).toMatchObject({ source: 'MH', verified: true, problems: [] });
+    expect(mh.body.sources).toEqual(['console', 'national', 'MH', 'KA']);
+    expect(
+      mh.body.entries.some((e) => e.action === 'alert.accepted' && e.actor === 'hq/MH/console'),
+    ).toBe(true);
+    const national = await api<AuditView>(
+      net.national,
+      admin,
+      'GET',
+      '/api/audit?source=national&action=alert.',
+    );
+    expect(national.body.entries.length).toBeGreaterThan(0);
+    expect(national.body.entries.every((e) => e.action.startsWith('alert.'))).toBe(true);
+    expect(national.body.verified).toBeNull();
+    const own = await api<AuditView>(
+      net.national,
+      admin,
+      'GET',
+      '/api/audit?source=console&actor=console:duty2@national',
+    );
+    expect(own.body.entries.length).toBeGreaterThan(0);
+    expect(own.body.entries.every((e) => e.actor === 'console:duty2@national')).toBe(true);
+    expect((await api(net.national, duty1, 'GET', '/api/audit')).status).toBe(403);
+    expect((await api(net.national, admin, 'GET', '/api/audit?source=ZZ')).status).toBe(400);
   });
 });

@@ -1,6 +1,14 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import { stateOfIdentity, type TrustStore } from '@cctns/pki';
+import {
+  canonicalJson,
+  stateOfIdentity,
+  verifyAuditChain,
+  type AuditEntry,
+  type TrustStore,
+} from '@cctns/pki';
 import type {
+  AuditPage,
+  AuditQuery,
   ContactsDocument,
   Delivery,
   GetContactsRequest,
@@ -105,6 +113,55 @@ export function supervisionService(deps: {
         'contact directory replaced',
       );
       return { json: JSON.stringify(next) };
+    }),
+    queryAudit: unary<AuditQuery, AuditPage>(deps.logger, async (call) => {
+      const peer = hqOf(call);
+      const q = call.request;
+      const limit = q.limit || 200;
+      if (limit > 5000) throw new BrokerError('FIELD_INVALID', 'limit must be at most 5000');
+      for (const [f, v] of [
+        ['subject', q.subject],
+        ['actor', q.actor],
+        ['action', q.action],
+      ] as const)
+        if (v.length > 200) throw new BrokerError('FIELD_INVALID', `${f} is too long`);
+      const prefix = q.action.endsWith('.') ? q.action : '';
+      const entries = await deps.store.findAudit({
+        ...(q.subject ? { subject: q.subject } : {}),
+        ...(q.actor ? { actor: q.actor } : {}),
+        ...(q.action && !prefix ? { action: q.action } : {}),
+        ...(prefix ? { actionPrefix: prefix } : {}),
+        ...(q.from ? { from: q.from } : {}),
+        ...(q.to ? { to: q.to } : {}),
+        limit: 10_000_000,
+      });
+      const head = await deps.store.auditHead();
+      const page: AuditPage = {
+        // The latest first, at most `limit`.
+        entries: entries
+          .slice(-limit)
+          .reverse()
+          .map((e) => ({ seq: e.seq, hash: e.hash, bodyJson: canonicalJson(e.body) })),
+        headSeq: head.seq,
+        headHash: head.hash,
+        verified: false,
+        problems: [],
+        checkpoints: (await deps.store.auditCheckpoints()).length,
+      };
+      if (q.verify) {
+        const all: AuditEntry[] = [];
+        for (let after = 0; ;) {
+          const batch = await deps.store.auditEntries(after, 10_000);
+          if (batch.length === 0) break;
+          all.push(...batch);
+          after = batch.at(-1)!.seq;
+        }
+        const report = verifyAuditChain(all);
+        page.verified = report.ok;
+        page.problems = report.problems.map((p) => p.message);
+      }
+      deps.logger.info({ by: peer.identityString, verify: q.verify }, 'audit queried');
+      return page;
     }),
     supervise: (call: ServerWritableStream<SuperviseRequest, Delivery>) => {
       let unsubscribe: (() => void) | undefined;

@@ -2,8 +2,12 @@ import Database from 'better-sqlite3';
 import {
   SqliteAuditTable,
   signCheckpoint,
+  verifyAuditChain,
   type AuditBody,
   type AuditEntry,
+  type AuditFilter,
+  type AuditHead,
+  type ChainReport,
   type JwsSigner,
 } from '@cctns/pki';
 
@@ -38,6 +42,20 @@ export class ConsoleAudit {
     this.table.addCheckpoint({ ...head, at: now, jws });
     this.lastCheckpointSeq = head.seq;
     return jws;
+  }
+
+  /** Entries matching a filter (read from the hashed bodies), oldest first. */
+  find(filter: AuditFilter): AuditEntry[] {
+    return this.table.find(filter);
+  }
+
+  /** The head, the number of checkpoints, and the chain's check. */
+  check(): { head: AuditHead; checkpoints: number; report: ChainReport } {
+    return {
+      head: this.table.head(),
+      checkpoints: this.table.checkpoints().length,
+      report: verifyAuditChain(this.table.iterate()),
+    };
   }
 
   close(): void {

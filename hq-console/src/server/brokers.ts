@@ -3,6 +3,8 @@ import { pemBlocks, TrustStore } from '@cctns/pki';
 import {
   DirectoryServiceClient,
   SupervisionServiceClient,
+  type AuditPage,
+  type AuditQuery,
   type ContactsDocument,
   type ListNotificationsResponse,
   type ListStationsResponse,
@@ -98,6 +100,10 @@ export class BrokerClient {
 
   putContacts(json: string): Promise<ContactsDocument> {
     return this.call((o, cb) => this.supervision.putContacts({ json }, new Metadata(), o, cb));
+  }
+
+  queryAudit(q: AuditQuery): Promise<AuditPage> {
+    return this.call((o, cb) => this.supervision.queryAudit(q, new Metadata(), o, cb));
   }
 
   close(): void {

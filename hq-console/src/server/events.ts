@@ -16,6 +16,8 @@
  * - `GET    /api/notifications?alert=ID`  → `NotificationsSnapshot`
  * - `GET    /api/contacts?state=S`        → `ContactsView` (S: a state in scope; national console: any)
  * - `PUT    /api/contacts?state=S`        `ContactsDocument` → `ContactsView` (administrator)
+ * - `GET    /api/audit?source=S&subject=&actor=&action=&verify=1`  → `AuditView` (administrator;
+ *   S: `console`, the home broker's scope, or a state broker of a national console)
  */
 
 /** The signed-in operator. */
@@ -222,6 +224,39 @@ export interface ContactsDocument {
 export interface ContactsView {
   state: string;
   document: ContactsDocument;
+}
+
+/** One audit entry: its place in the chain and what it records. */
+export interface AuditEntryView {
+  seq: number;
+  hash: string;
+  at: string;
+  actor: string;
+  serial?: string;
+  action: string;
+  outcome: 'ok' | 'refused' | 'failed';
+  purpose?: { reference: string; reason: string };
+  subject?: string;
+  query?: Record<string, unknown>;
+  results?: number;
+  code?: string;
+  message?: string;
+  details?: Record<string, unknown>;
+}
+
+/** An audit as an administrator sees it: entries (newest first), head, and the chain's check. */
+export interface AuditView {
+  /** `console`, `national` or a State/UT code. */
+  source: string;
+  /** The sources this console can show. */
+  sources: string[];
+  headSeq: number;
+  headHash: string;
+  checkpoints: number;
+  /** null unless `verify=1` was asked. */
+  verified: boolean | null;
+  problems: string[];
+  entries: AuditEntryView[];
 }
 
 /** An acknowledgement: a result or a clear error. */

@@ -43,6 +43,8 @@ import {
 import { BrokerClient, brokerErrorMessage, trustDomainOf, type ConsoleTls } from './brokers.js';
 import { StationDirectory } from './directory.js';
 import type {
+  AuditEntryView,
+  AuditView,
   BroadcastView,
   ClientToServerEvents,
   ContactsDocument,
@@ -442,6 +444,66 @@ export class ConsoleServer {
           );
           out.notifications.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
           return out;
+        },
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/audit$/,
+        handle: async (_r, _m, q, op): Promise<AuditView> => {
+          requireRole(op, ['administrator'], 'read the audit');
+          const sources = ['console', scope, ...[...states.keys()].filter((s) => s !== scope)];
+          const source = q.get('source') ?? 'console';
+          if (!sources.includes(source))
+            throw new ConsoleError('INPUT_INVALID', `source must be one of ${sources.join(', ')}`);
+          const text = (k: string) => {
+            const v = (q.get(k) ?? '').trim();
+            if (v.length > 200) throw new ConsoleError('INPUT_INVALID', `${k} is too long`);
+            return v;
+          };
+          const [subject, actor, action] = [text('subject'), text('actor'), text('action')];
+          const verify = q.get('verify') === '1';
+          const limit = 500;
+          if (source === 'console') {
+            const prefix = action.endsWith('.') ? action : '';
+            const found = audit.find({
+              ...(subject ? { subject } : {}),
+              ...(actor ? { actor } : {}),
+              ...(action && !prefix ? { action } : {}),
+              ...(prefix ? { actionPrefix: prefix } : {}),
+            });
+            const c = audit.check();
+            return {
+              source,
+              sources,
+              headSeq: c.head.seq,
+              headHash: c.head.hash,
+              checkpoints: c.checkpoints,
+              verified: verify ? c.report.ok : null,
+              problems: verify ? c.report.problems.map((p) => p.message) : [],
+              entries: found
+                .slice(-limit)
+                .reverse()
+                .map((e) => ({ seq: e.seq, hash: e.hash, ...e.body })),
+            };
+          }
+          const client = source === scope ? home : states.get(source)!;
+          const page = await broker(() =>
+            client.queryAudit({ subject, actor, action, limit, verify }),
+          );
+          return {
+            source,
+            sources,
+            headSeq: Number(page.headSeq),
+            headHash: page.headHash,
+            checkpoints: page.checkpoints,
+            verified: verify ? page.verified : null,
+            problems: page.problems,
+            entries: page.entries.map((e) => ({
+              seq: Number(e.seq),
+              hash: e.hash,
+              ...(JSON.parse(e.bodyJson) as Omit<AuditEntryView, 'seq' | 'hash'>),
+            })),
+          };
         },
       },
       {

@@ -205,6 +205,36 @@ export interface ContactsDocument {
 export interface GetContactsRequest {
 }
 
+/** A question to a broker's audit (administrators, through the HQ console). */
+export interface AuditQuery {
+  subject: string;
+  actor: string;
+  /** An action (`lookup.person`) or a family ending in `.` (`lookup.`). */
+  action: string;
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  /** Also walk the whole chain and say whether it verifies. */
+  verify: boolean;
+}
+
+export interface AuditEntryView {
+  seq: number;
+  hash: string;
+  /** The entry's body as stored (canonical JSON). */
+  bodyJson: string;
+}
+
+export interface AuditPage {
+  entries: AuditEntryView[];
+  headSeq: number;
+  headHash: string;
+  /** With `verify`: whether the chain verifies, and what is wrong where. */
+  verified: boolean;
+  problems: string[];
+  checkpoints: number;
+}
+
 function createBaseReceipt(): Receipt {
   return { alertId: "", station: "", kind: 0, at: undefined, note: "" };
 }
@@ -1966,6 +1996,435 @@ export const GetContactsRequest: MessageFns<GetContactsRequest> = {
   },
 };
 
+function createBaseAuditQuery(): AuditQuery {
+  return { subject: "", actor: "", action: "", from: undefined, to: undefined, limit: 0, verify: false };
+}
+
+export const AuditQuery: MessageFns<AuditQuery> = {
+  encode(message: AuditQuery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== "") {
+      writer.uint32(10).string(message.subject);
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(34).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(42).fork()).join();
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).uint32(message.limit);
+    }
+    if (message.verify !== false) {
+      writer.uint32(56).bool(message.verify);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditQuery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditQuery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.verify = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditQuery {
+    return {
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      verify: isSet(object.verify) ? globalThis.Boolean(object.verify) : false,
+    };
+  },
+
+  toJSON(message: AuditQuery): unknown {
+    const obj: any = {};
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    if (message.verify !== false) {
+      obj.verify = message.verify;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuditQuery>, I>>(base?: I): AuditQuery {
+    return AuditQuery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditQuery>, I>>(object: I): AuditQuery {
+    const message = createBaseAuditQuery();
+    message.subject = object.subject ?? "";
+    message.actor = object.actor ?? "";
+    message.action = object.action ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.limit = object.limit ?? 0;
+    message.verify = object.verify ?? false;
+    return message;
+  },
+};
+
+function createBaseAuditEntryView(): AuditEntryView {
+  return { seq: 0, hash: "", bodyJson: "" };
+}
+
+export const AuditEntryView: MessageFns<AuditEntryView> = {
+  encode(message: AuditEntryView, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).uint64(message.seq);
+    }
+    if (message.hash !== "") {
+      writer.uint32(18).string(message.hash);
+    }
+    if (message.bodyJson !== "") {
+      writer.uint32(26).string(message.bodyJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEntryView {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEntryView();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.bodyJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEntryView {
+    return {
+      seq: isSet(object.seq) ? globalThis.Number(object.seq) : 0,
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
+      bodyJson: isSet(object.bodyJson)
+        ? globalThis.String(object.bodyJson)
+        : isSet(object.body_json)
+        ? globalThis.String(object.body_json)
+        : "",
+    };
+  },
+
+  toJSON(message: AuditEntryView): unknown {
+    const obj: any = {};
+    if (message.seq !== 0) {
+      obj.seq = Math.round(message.seq);
+    }
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
+    if (message.bodyJson !== "") {
+      obj.bodyJson = message.bodyJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuditEntryView>, I>>(base?: I): AuditEntryView {
+    return AuditEntryView.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditEntryView>, I>>(object: I): AuditEntryView {
+    const message = createBaseAuditEntryView();
+    message.seq = object.seq ?? 0;
+    message.hash = object.hash ?? "";
+    message.bodyJson = object.bodyJson ?? "";
+    return message;
+  },
+};
+
+function createBaseAuditPage(): AuditPage {
+  return { entries: [], headSeq: 0, headHash: "", verified: false, problems: [], checkpoints: 0 };
+}
+
+export const AuditPage: MessageFns<AuditPage> = {
+  encode(message: AuditPage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AuditEntryView.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.headSeq !== 0) {
+      writer.uint32(16).uint64(message.headSeq);
+    }
+    if (message.headHash !== "") {
+      writer.uint32(26).string(message.headHash);
+    }
+    if (message.verified !== false) {
+      writer.uint32(32).bool(message.verified);
+    }
+    for (const v of message.problems) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.checkpoints !== 0) {
+      writer.uint32(48).uint32(message.checkpoints);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditPage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditPage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AuditEntryView.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.headSeq = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.headHash = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.verified = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.problems.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.checkpoints = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditPage {
+    return {
+      entries: globalThis.Array.isArray(object?.entries)
+        ? object.entries.map((e: any) => AuditEntryView.fromJSON(e))
+        : [],
+      headSeq: isSet(object.headSeq)
+        ? globalThis.Number(object.headSeq)
+        : isSet(object.head_seq)
+        ? globalThis.Number(object.head_seq)
+        : 0,
+      headHash: isSet(object.headHash)
+        ? globalThis.String(object.headHash)
+        : isSet(object.head_hash)
+        ? globalThis.String(object.head_hash)
+        : "",
+      verified: isSet(object.verified) ? globalThis.Boolean(object.verified) : false,
+      problems: globalThis.Array.isArray(object?.problems) ? object.problems.map((e: any) => globalThis.String(e)) : [],
+      checkpoints: isSet(object.checkpoints) ? globalThis.Number(object.checkpoints) : 0,
+    };
+  },
+
+  toJSON(message: AuditPage): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AuditEntryView.toJSON(e));
+    }
+    if (message.headSeq !== 0) {
+      obj.headSeq = Math.round(message.headSeq);
+    }
+    if (message.headHash !== "") {
+      obj.headHash = message.headHash;
+    }
+    if (message.verified !== false) {
+      obj.verified = message.verified;
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems;
+    }
+    if (message.checkpoints !== 0) {
+      obj.checkpoints = Math.round(message.checkpoints);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuditPage>, I>>(base?: I): AuditPage {
+    return AuditPage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditPage>, I>>(object: I): AuditPage {
+    const message = createBaseAuditPage();
+    message.entries = object.entries?.map((e) => AuditEntryView.fromPartial(e)) || [];
+    message.headSeq = object.headSeq ?? 0;
+    message.headHash = object.headHash ?? "";
+    message.verified = object.verified ?? false;
+    message.problems = object.problems?.map((e) => e) || [];
+    message.checkpoints = object.checkpoints ?? 0;
+    return message;
+  },
+};
+
 export type StationLinkServiceService = typeof StationLinkServiceService;
 export const StationLinkServiceService = {
   link: {
@@ -2040,6 +2499,16 @@ export const SupervisionServiceService = {
     responseSerialize: (value: ContactsDocument): Buffer => Buffer.from(ContactsDocument.encode(value).finish()),
     responseDeserialize: (value: Buffer): ContactsDocument => ContactsDocument.decode(value),
   },
+  /** The broker's audit: entries matching a question, the head, and on request the chain's check. */
+  queryAudit: {
+    path: "/cctns.v1.SupervisionService/QueryAudit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuditQuery): Buffer => Buffer.from(AuditQuery.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuditQuery => AuditQuery.decode(value),
+    responseSerialize: (value: AuditPage): Buffer => Buffer.from(AuditPage.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuditPage => AuditPage.decode(value),
+  },
 } as const;
 
 export interface SupervisionServiceServer extends UntypedServiceImplementation {
@@ -2049,6 +2518,8 @@ export interface SupervisionServiceServer extends UntypedServiceImplementation {
   /** The contact directory: read, and replace as a whole (validated, written atomically). */
   getContacts: handleUnaryCall<GetContactsRequest, ContactsDocument>;
   putContacts: handleUnaryCall<ContactsDocument, ContactsDocument>;
+  /** The broker's audit: entries matching a question, the head, and on request the chain's check. */
+  queryAudit: handleUnaryCall<AuditQuery, AuditPage>;
 }
 
 export interface SupervisionServiceClient extends Client {
@@ -2104,6 +2575,19 @@ export interface SupervisionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ContactsDocument) => void,
+  ): ClientUnaryCall;
+  /** The broker's audit: entries matching a question, the head, and on request the chain's check. */
+  queryAudit(request: AuditQuery, callback: (error: ServiceError | null, response: AuditPage) => void): ClientUnaryCall;
+  queryAudit(
+    request: AuditQuery,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuditPage) => void,
+  ): ClientUnaryCall;
+  queryAudit(
+    request: AuditQuery,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuditPage) => void,
   ): ClientUnaryCall;
 }
 
