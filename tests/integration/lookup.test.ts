@@ -1,3 +1,5 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InProcessStream, type Broker } from '@cctns/broker';
 import type { Pki } from '@cctns/pki';
@@ -240,6 +242,21 @@ describe('lookups across states', () => {
       states: THREE,
     });
     expect(odd.matches).toEqual([]);
+  });
+
+  it('refuses a lookup from a revoked certificate at the connection', async () => {
+    const nia = await client('agency/NIA/DELHI', 'national');
+    const cert = readFileSync(join(dir, 'clients', 'agency_NIA_DELHI', 'cert.pem'));
+    pki
+      .unlockCa('CENTRAL', TEST_PASSPHRASE)
+      .revoke(new X509Certificate(cert).serialNumber, 'keyCompromise');
+    await expect(
+      nia.search({
+        query: { $case: 'vehicle', value: { registration: 'MH12AB1234', chassis: '', engine: '' } },
+        purpose,
+        states: THREE,
+      }),
+    ).rejects.toMatchObject({ details: expect.stringContaining('CERT_REFUSED') });
   });
 
   it('tells the owning station at once when a lookup finds its wanted record, and audits who searched and why', async () => {
