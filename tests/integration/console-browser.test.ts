@@ -189,5 +189,21 @@ describe('HQ console in the browser', () => {
       .poll(() => admin.locator('[data-testid="contact-row"]').count(), { timeout: 10_000 })
       .toBe(2);
     await shot(admin, '09-contacts');
+
+    await admin.getByTestId('nav-audit').click();
+    await expect
+      .poll(() => admin.getByTestId('audit-source').locator('option[value="MH"]').count(), {
+        timeout: 10_000,
+      })
+      .toBe(1);
+    await admin.getByTestId('audit-source').selectOption('MH');
+    await admin.getByTestId('audit-verify').click();
+    await expect
+      .poll(() => admin.getByTestId('audit-verified').getAttribute('data-verified'), {
+        timeout: 15_000,
+      })
+      .toBe('true');
+    expect(await admin.locator('[data-testid="audit-row"]').count()).toBeGreaterThan(0);
+    await shot(admin, '10-audit');
   });
 });

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AlertView, OperatorView, StationsSnapshot } from '../../src/server/events';
 import { AlertPage } from './AlertPage';
 import { api, errorText, onSessionLost, ApiError } from './api';
+import { Audit } from './Audit';
 import { BroadcastPage } from './Broadcast';
 import { Contacts } from './Contacts';
 import { Escalations } from './Escalations';
@@ -166,6 +167,9 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
     case 'contacts':
       body = <Contacts me={me} />;
       break;
+    case 'audit':
+      body = <Audit me={me} now={now} />;
+      break;
     default:
       body = (
         <p className="empty">
@@ -189,6 +193,8 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
     ['notifications', 'Notifications'],
     ['escalations', 'Escalations'],
     ['contacts', 'Contacts'],
+    // Only administrators read the audit (the server refuses anyone else).
+    ...(me.role === 'administrator' ? [['audit', 'Audit'] as [string, string]] : []),
   ];
   return (
     <div className="app">
