@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerPkiCommands, runCli } from '@cctns/pki/cli';
 import { registerAuditCommands, registerBrokerCommands } from '@cctns/broker/cli';
-import { registerAgentCommands } from '@cctns/station-agent/cli';
+import { registerAgentCommands, registerQueryCommands } from '@cctns/station-agent/cli';
 import { registerConsoleCommands, registerUpCommand } from '@cctns/hq-console/cli';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -28,6 +28,7 @@ registerUpCommand(program);
 registerPkiCommands(program);
 registerBrokerCommands(program);
 registerAgentCommands(program);
+registerQueryCommands(program);
 registerConsoleCommands(program);
 registerAuditCommands(program);
 

@@ -29,6 +29,7 @@ import {
 import { parseCapXml } from '../compose/cap-xml.js';
 import { enroll } from '../enroll.js';
 import { AgentError } from '../errors.js';
+import { registerRecordCommands } from './record-commands.js';
 
 /** Default agent directory: `$CCTNS_AGENT_DIR`, else `./data/agent`. */
 export function defaultAgentDir(): string {
@@ -99,7 +100,7 @@ export function registerAgentCommands(program: Command): Command {
   const group = program
     .command('agent')
     .description(
-      "the station agent: enroll, run the link, and the officer's commands (send, inbox, show, ack, status)",
+      "the station agent: enroll, run the link, the officer's commands (send, inbox, show, ack, status) and the station's records",
     )
     .addOption(
       new Option('--dir <dir>', 'agent directory')
@@ -522,6 +523,8 @@ export function registerAgentCommands(program: Command): Command {
         );
       });
     });
+
+  registerRecordCommands(group);
 
   return group;
 }
