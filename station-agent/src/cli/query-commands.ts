@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { collect, intOption, outputOf } from '@cctns/pki/cli';
@@ -11,6 +11,7 @@ import {
 } from '@cctns/proto';
 import { AgentError } from '../errors.js';
 import type { ClientCredentials, LookupInput } from '../query/client.js';
+import { defaultAgentDir } from './agent-commands.js';
 import {
   agentCredentials,
   DEFAULT_REASONS,
@@ -131,10 +132,7 @@ function connection(opts: ConnectionOptions): ClientCredentials {
       'INPUT_INVALID',
       `${stray.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')} go with --cert; a station gives --dir`,
     );
-  // As `cctns agent --dir` (not imported from there: agent-commands registers the record commands).
-  return agentCredentials(
-    resolve(opts.dir ?? process.env['CCTNS_AGENT_DIR'] ?? join('data', 'agent')),
-  );
+  return agentCredentials(resolve(opts.dir ?? defaultAgentDir()));
 }
 
 /** The options every lookup takes: who asks (directory or certificate files), why, where. */
