@@ -796,6 +796,13 @@ export function storeConformance(
         expect(b).toEqual({ id: a.id, version: 2, created: false });
         const c = await store.putRecord(person({ externalRef: 'legacy-42', owner: PS2 }));
         expect(c.created).toBe(true);
+        await expect(
+          store.putRecord(person({ kind: 'vehicle', externalRef: 'legacy-42' })),
+        ).rejects.toMatchObject({ code: 'FIELD_INVALID' });
+        // The reference moves with an update by id.
+        await store.putRecord(person({ id: a.id, expectedVersion: 2, externalRef: 'legacy-43' }));
+        expect((await store.putRecord(person({ externalRef: 'legacy-43' }))).id).toBe(a.id);
+        expect((await store.putRecord(person({ externalRef: 'legacy-42' }))).created).toBe(true);
       });
 
       it('pre-selects by keys and filters, with keys replaced on update and operator-looking values inert', async () => {

@@ -445,6 +445,13 @@ export class SqliteBrokerStore implements BrokerStore {
           current = this.db
             .prepare('SELECT * FROM records WHERE owner = ? AND external_ref = ?')
             .get(r.owner, r.externalRef) as RecordRow | undefined;
+          // A legacy system may number persons and vehicles alike: a reference never turns one
+          // kind of record into another.
+          if (current && current.kind !== r.kind)
+            throw new BrokerError(
+              'FIELD_INVALID',
+              `externalRef ${r.externalRef} is already used by ${current.id}, a ${current.kind} record`,
+            );
         }
         if (current && current.owner !== r.owner)
           throw new BrokerError(
@@ -479,6 +486,7 @@ export class SqliteBrokerStore implements BrokerStore {
             `INSERT INTO records (id, kind, owner, district, external_ref, version, updated_at, status, gender, age, body)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT(id) DO UPDATE SET district = excluded.district, version = excluded.version,
+               external_ref = excluded.external_ref,
                updated_at = excluded.updated_at, status = excluded.status, gender = excluded.gender,
                age = excluded.age, body = excluded.body`,
           )
