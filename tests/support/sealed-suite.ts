@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SqliteBrokerStore, type Broker } from '@cctns/broker';
 import { loadPrivateKey, type Pki } from '@cctns/pki';
-import { Alert, Gender, PersonStatus, type Record as RecordMsg } from '@cctns/proto';
+import { Alert, Gender, PersonStatus, Record as RecordMsg } from '@cctns/proto';
 import { composeAlert, openSealed, type Agent } from '@cctns/station-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cctns } from './cli.js';
 import type { BackboneFactory } from './federation-suite.js';
 import {
   enrollStation,
@@ -134,6 +135,61 @@ export function sealedSuite(
         15_000,
         'acknowledgement back at the sender',
       );
+    });
+
+    it('goes from the command line too: send-record with a file, open-record writes it out', async () => {
+      const recordFile = join(dir, 'record.json');
+      writeFileSync(recordFile, JSON.stringify(RecordMsg.toJSON(record)));
+      const scanFile = join(dir, 'scan.png');
+      writeFileSync(scanFile, Buffer.alloc(5_000, 3));
+      const sent = await cctns([
+        '--json',
+        'agent',
+        '--dir',
+        sender.dir,
+        'send-record',
+        '--to',
+        recipient.identity,
+        '--record-file',
+        recordFile,
+        '--attach',
+        scanFile,
+        '--note',
+        'from the CLI',
+      ]);
+      expect(sent.code, sent.stderr).toBe(0);
+      const { alertId: id } = JSON.parse(sent.stdout) as { alertId: string };
+      await eventually(() => recipient.store.inboxItem(id), 15_000, 'delivered');
+      const outDir = join(dir, 'opened');
+      const opened = await cctns([
+        '--json',
+        'agent',
+        '--dir',
+        recipient.dir,
+        'open-record',
+        id,
+        '--out',
+        outDir,
+      ]);
+      expect(opened.code, opened.stderr).toBe(0);
+      expect(JSON.parse(opened.stdout)).toMatchObject({
+        sender: sender.identity,
+        note: 'from the CLI',
+        attachments: [{ name: 'scan.png', bytes: 5000 }],
+      });
+      expect(readFileSync(join(outDir, 'scan.png')).equals(Buffer.alloc(5_000, 3))).toBe(true);
+      const unknown = await cctns([
+        'agent',
+        '--dir',
+        sender.dir,
+        'send-record',
+        '--to',
+        'station/KA/NOWHERE/PS999',
+        '--record-file',
+        recordFile,
+      ]);
+      expect(unknown.code).toBe(5);
+      expect(unknown.stderr).toContain('RECIPIENT_UNKNOWN');
     });
 
     it('cannot be read by the brokers that relay it, nor by another station', async () => {

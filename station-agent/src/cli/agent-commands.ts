@@ -30,6 +30,7 @@ import { parseCapXml } from '../compose/cap-xml.js';
 import { enroll } from '../enroll.js';
 import { AgentError } from '../errors.js';
 import { registerRecordCommands } from './record-commands.js';
+import { registerSealedCommands } from './sealed-commands.js';
 
 /** Default agent directory: `$CCTNS_AGENT_DIR`, else `./data/agent`. */
 export function defaultAgentDir(): string {
@@ -525,6 +526,7 @@ export function registerAgentCommands(program: Command): Command {
     });
 
   registerRecordCommands(group);
+  registerSealedCommands(group);
 
   return group;
 }
