@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: runs the benchmarks and prints figures with their raw baselines measured in
- * the same run. Options: `--only <name>` (link, pki, federation, console), `--quick` (smaller
- * counts, for a smoke run).
+ * the same run. Options: `--only <name>` (link, pki, federation, console, lookup), `--quick`
+ * (smaller counts, for a smoke run); for lookup also `--rate <queries/s>` and `--seconds <s>`.
  */
 import { parseArgs } from 'node:util';
 import { benchConsole } from './console.bench.js';
 import { benchFederation } from './federation.bench.js';
 import { benchLink } from './link.bench.js';
+import { benchLookup } from './lookup.bench.js';
 import { benchPki } from './pki.bench.js';
 
 const { values } = parseArgs({
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
     count: { type: 'string' },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
   },
 });
 
@@ -41,6 +44,17 @@ const benches: Record<string, () => Promise<void>> = {
       clients: values.quick ? 50 : 200,
       rate: 20,
       seconds: values.quick ? 5 : 10,
+    }),
+  lookup: () =>
+    benchLookup({
+      persons: values.quick ? 5_000 : 100_000,
+      seed: 7,
+      rate: values.rate ? Number(values.rate) : values.quick ? 2 : 0.5,
+      seconds: values.seconds ? Number(values.seconds) : values.quick ? 10 : 200,
+      warmup: 3,
+      perState: values.quick ? 20 : 100,
+      lookupTimeoutMs: 3000, // the brokers' default (DEFAULT_LOOKUP_TIMEOUT_MS)
+      nats: true,
     }),
 };
 
