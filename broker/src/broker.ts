@@ -41,7 +41,7 @@ import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
 import { Notifications } from './notify/notifications.js';
 import { RateLimiter } from './ops/rate-limit.js';
-import { SqliteBrokerStore } from './store/sqlite.js';
+import { describeStore, openBrokerStore } from './store/open.js';
 import type { BrokerStore } from './store/store.js';
 
 /** Where a running broker listens. */
@@ -124,6 +124,21 @@ export class Broker {
 
   /** Starts a broker from a validated configuration. */
   static async start(config: Readonly<BrokerConfig>, opts: BrokerOptions = {}): Promise<Broker> {
+    const store = await openBrokerStore(config);
+    try {
+      return await Broker.startOn(store, config, opts);
+    } catch (err) {
+      // A MongoDB connection left open would keep the process alive after the failure.
+      await store.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static async startOn(
+    store: BrokerStore,
+    config: Readonly<BrokerConfig>,
+    opts: BrokerOptions,
+  ): Promise<Broker> {
     const logger = (opts.logger ?? pino({ level: 'info' })).child({ broker: config.identity });
     const clock = opts.clock ?? (() => new Date());
     const id = parseIdentity(config.identity);
@@ -132,9 +147,7 @@ export class Broker {
     const chainPem = readFileSync(config.tls.cert);
     const keyPem = readFileSync(config.tls.key);
     const rootPem = readFileSync(config.tls.root);
-    const store = new SqliteBrokerStore(config.store.slice('sqlite:'.length), {
-      durability: config.durability,
-    });
+    logger.info({ store: describeStore(config) }, 'store opened');
     await store.resetPresence();
     const metrics = createMetrics();
 

@@ -163,6 +163,21 @@ export const BROKER_ERRORS = {
     exit: 5,
     doc: 'no audit in that file (not a broker or console database)',
   },
+  STORE_UNAVAILABLE: {
+    grpc: status.UNAVAILABLE,
+    exit: 5,
+    doc: 'the MongoDB store cannot be reached (server down, wrong address or credentials)',
+  },
+  STORE_NOT_EMPTY: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 4,
+    doc: 'an import into a store that already holds data (import only into an empty one)',
+  },
+  DUMP_INVALID: {
+    grpc: status.INVALID_ARGUMENT,
+    exit: 3,
+    doc: 'a store dump is malformed, out of order or cut short (the line is named), missing, or already there for a new export',
+  },
   INTERNAL: {
     grpc: status.INTERNAL,
     exit: 1,

@@ -47,6 +47,16 @@ export { Hub, type Wakeable } from './link/hub.js';
 export { Metrics } from './ops/metrics.js';
 export { RateLimiter } from './ops/rate-limit.js';
 export { SqliteBrokerStore, type SqliteDurability } from './store/sqlite.js';
+export { MongoBrokerStore, type MongoStoreOptions } from './store/mongo/mongo-store.js';
+export { describeStore, isMongoStore, openBrokerStore, type StoreConfig } from './store/open.js';
+export {
+  EXPORT_FORMAT,
+  EXPORT_VERSION,
+  exportLine,
+  parseExportLine,
+  type ExportItem,
+  type ImportReport,
+} from './store/export.js';
 export type {
   AppendResult,
   BrokerStore,

@@ -17,6 +17,7 @@ import { natsServerConfig } from '../backbone/nats-config.js';
 import { Broker } from '../broker.js';
 import { BROKER_DEFAULTS, loadBrokerConfig } from '../config/config.js';
 import { BrokerError } from '../errors.js';
+import { registerStoreCommands } from './store-commands.js';
 
 /** Registers `cctns broker …` on the umbrella program. */
 export function registerBrokerCommands(program: Command): Command {
@@ -194,5 +195,6 @@ export function registerBrokerCommands(program: Command): Command {
         );
       },
     );
+  registerStoreCommands(group);
   return group;
 }

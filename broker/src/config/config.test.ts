@@ -296,14 +296,26 @@ describe('brokerConfig names each invalid field in CONFIG_INVALID', () => {
     );
   });
 
-  it.each(['mongodb://db.mh.police.in/cctns', 'postgres://x', 'broker.db'])(
-    'a non-sqlite store %s',
+  it.each(['postgres://x', 'broker.db', 'mongo://db.mh.police.in/cctns', 'sqlite:'])(
+    'a store that is neither sqlite:<path> nor a MongoDB URI: %s',
     (store) => {
       expect(configError({ ...minimal(), store }).message).toMatch(
-        /^config field store: must be sqlite:<path>/,
+        /^config field store: (must be sqlite:<path> or a mongodb:\/\/ or mongodb\+srv:\/\/ URI|sqlite: needs a file name)$/,
       );
     },
   );
+
+  it.each([
+    ['mongodb://cctns:hunter2@db1:27017,,db2/cctns', /invalid host list/],
+    ['mongodb://cctns:hunter2@db1/bad.name', /invalid database/],
+    ['mongodb+srv://cctns:hunter2@a:27017/x', /one host name/],
+    ['mongodb://cctns:hunter2@db1 /x', /must be mongodb/],
+  ])('a bad MongoDB URI, named without its password: %s', (store, why) => {
+    const err = configError({ ...minimal(), store });
+    expect(err.message).toMatch(/^config field store: the MongoDB URI /);
+    expect(err.message).toMatch(why);
+    expect(err.message).not.toContain('hunter2');
+  });
 
   it.each(['fast', 'FULL', 'off'])('a bad durability %s', (durability) => {
     expect(configError({ ...minimal(), durability }).message).toBe(
@@ -434,5 +446,51 @@ describe('brokerConfig notify', () => {
     expect(configError({ ...minimal(), notify: { escalation: 'e.json' } }).message).toMatch(
       /notify\.contacts/,
     );
+  });
+});
+
+describe('brokerConfig: the store', () => {
+  const uri =
+    'mongodb://cctns:s3cret@db1.mh.police.in:27017,db2.mh.police.in:27017/?replicaSet=rs0';
+
+  it('is SQLite by default, resolved against the config file', () => {
+    expect(brokerConfig(minimal(), { baseDir: dir }).store).toBe(
+      `sqlite:${join(dir, 'broker.db')}`,
+    );
+  });
+
+  it('takes a MongoDB URI from the file as it is', () => {
+    expect(brokerConfig({ ...minimal(), store: uri }, { baseDir: dir }).store).toBe(uri);
+    const srv = 'mongodb+srv://cctns:pw@cluster0.police.in/cctns_mh?retryWrites=true';
+    expect(brokerConfig({ ...minimal(), store: srv }, { baseDir: dir }).store).toBe(srv);
+  });
+
+  it('takes MONGODB_URI over the file', () => {
+    const c = brokerConfig(
+      { ...minimal(), store: 'sqlite:mh.db' },
+      { baseDir: dir, env: { MONGODB_URI: uri } },
+    );
+    expect(c.store).toBe(uri);
+  });
+
+  it('takes CCTNS_BROKER_STORE over MONGODB_URI, and ignores empty variables', () => {
+    expect(
+      brokerConfig(minimal(), {
+        baseDir: dir,
+        env: { MONGODB_URI: uri, CCTNS_BROKER_STORE: 'sqlite:other.db' },
+      }).store,
+    ).toBe(`sqlite:${join(dir, 'other.db')}`);
+    expect(
+      brokerConfig(
+        { ...minimal(), store: 'sqlite:mh.db' },
+        { baseDir: dir, env: { MONGODB_URI: '', CCTNS_BROKER_STORE: '' } },
+      ).store,
+    ).toBe(`sqlite:${join(dir, 'mh.db')}`);
+  });
+
+  it('refuses a bad MONGODB_URI naming the store field, without the password', () => {
+    const err = configError(minimal(), { MONGODB_URI: 'mongodb://u:s3cret@/x' });
+    expect(err.message).toMatch(/^config field store: the MongoDB URI/);
+    expect(err.message).not.toContain('s3cret');
   });
 });

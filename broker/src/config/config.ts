@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseIdentity, type Identity } from '@cctns/pki';
 import { BrokerError } from '../errors.js';
+import { mongoUriProblem } from '../store/mongo/connect.js';
 
 /** A validated, frozen broker configuration. Deeper code never reads the environment. */
 export interface BrokerConfig {
@@ -30,7 +31,10 @@ export interface BrokerConfig {
   pkiDir: string | null;
   /** The CA passphrase (from the environment, never from the file). */
   caPassphrase: string | null;
-  /** `sqlite:<path>`. */
+  /**
+   * `sqlite:<path>` (absolute), or a MongoDB URI (`mongodb://…` / `mongodb+srv://…`, a replica
+   * set) as given: it may hold a password, so log it only through `describeStore`.
+   */
   store: string;
   durability: 'normal' | 'full';
   /** Scope policy file (JSON), or null for the built-in default. */
@@ -135,7 +139,7 @@ function positive(v: unknown, field: string): number {
 
 /**
  * Builds a configuration: defaults, then the file's fields, then `CCTNS_BROKER_*` environment
- * overrides; validates once, naming the bad field; resolves paths against the file's folder;
+ * overrides (and `MONGODB_URI` for the store); validates once, naming the bad field; resolves paths against the file's folder;
  * freezes the result.
  */
 export function brokerConfig(
@@ -166,9 +170,19 @@ export function brokerConfig(
   const httpGiven = pick('httpListen', 'CCTNS_BROKER_HTTP_LISTEN');
   const http = httpGiven === undefined ? BROKER_DEFAULTS.httpListen : httpGiven;
   const pkiDir = pick('pkiDir', 'CCTNS_PKI_DIR') ?? BROKER_DEFAULTS.pkiDir;
-  const store = str(pick('store', 'CCTNS_BROKER_STORE') ?? BROKER_DEFAULTS.store, 'store');
-  if (!store.startsWith('sqlite:'))
-    throw bad('store', 'must be sqlite:<path> (MongoDB support arrives with its own issue)');
+  // The broker's own variable wins, then MONGODB_URI (the usual name where MongoDB is
+  // provisioned), then the file.
+  const store = str(
+    env['CCTNS_BROKER_STORE'] || env['MONGODB_URI'] || file['store'] || BROKER_DEFAULTS.store,
+    'store',
+  );
+  const mongo = /^mongodb(\+srv)?:\/\//i.test(store);
+  if (!store.startsWith('sqlite:') && !mongo)
+    // The value is not repeated: a mistyped URI may still hold a password.
+    throw bad('store', 'must be sqlite:<path> or a mongodb:// or mongodb+srv:// URI');
+  if (store === 'sqlite:') throw bad('store', 'sqlite: needs a file name');
+  const uriProblem = mongo ? mongoUriProblem(store) : undefined;
+  if (uriProblem) throw bad('store', `the MongoDB URI ${uriProblem}`);
   const durability = pick('durability', 'CCTNS_BROKER_DURABILITY') ?? BROKER_DEFAULTS.durability;
   const policy = pick('policy', 'CCTNS_BROKER_POLICY') ?? BROKER_DEFAULTS.policy;
   const replica = String(pick('replica', 'CCTNS_BROKER_REPLICA') ?? BROKER_DEFAULTS.replica);
@@ -222,7 +236,7 @@ export function brokerConfig(
     },
     pkiDir: pkiDir === null || pkiDir === '' ? null : path(str(pkiDir, 'pkiDir')),
     caPassphrase: env[`CCTNS_CA_PASSPHRASE_${state}`] ?? env['CCTNS_CA_PASSPHRASE'] ?? null,
-    store: `sqlite:${path(store.slice('sqlite:'.length))}`,
+    store: mongo ? store : `sqlite:${path(store.slice('sqlite:'.length))}`,
     durability,
     policy: policy === null || policy === '' ? null : path(str(policy, 'policy')),
     lookupPolicy:

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditChain, type AuditBody } from '@cctns/pki';
 import type { TargetKey } from '../alerts/targets.js';
+import { exportLine, type ExportItem } from './export.js';
 import type {
   BrokerStore,
   LogEntry,
@@ -828,6 +829,306 @@ export function storeConformance(
         await store.putRecord(person({ keys: ['n:rahul', 'n:dravid'] }));
         const best = await store.findRecords('person', ['n:rahul', 'n:dravid'], {}, 1);
         expect(best.map((r) => r.id)).toEqual(['person:MH-4']);
+      });
+    });
+
+    describe('export and import', () => {
+      const encode = (id: string, version: number) =>
+        new Uint8Array([0, 255, ...new TextEncoder().encode(`${id}@${version} रमेश`)]);
+      const auditBody = (i: number): AuditBody => ({
+        at: at(i * 1000).toISOString(),
+        actor: i % 2 ? 'agency/CBI/DELHI-HQ' : PS1,
+        action: i % 3 ? 'lookup.person' : 'record.add',
+        outcome: i === 4 ? 'refused' : 'ok',
+        subject: `person:MH-${i}`,
+        purpose: { reference: 'FIR 12/2026', reason: 'investigation' },
+        query: { name: 'रमेश कुमार', filters: { age: [30, 40] }, tricky: '{"$gt": ""}' },
+        ...(i === 4 ? { code: 'GRANT_DENIED', message: 'no grant for KA' } : {}),
+      });
+
+      /** Puts something of every kind the store holds into it. */
+      async function fill(s: BrokerStore): Promise<void> {
+        await s.append(entry('A-1', { targets: ['state/MH', 'national'], expiresAt: at(HOUR) }));
+        await s.append(entry('A-EXPIRED', { expiresAt: at(-HOUR), ref: 'A-1' }));
+        await s.append(entry('U-1', { sender: 'hq/TN/அதிகாரி', jws: 'चोरी.🚨.sig' }));
+        for (const [station, kind] of [
+          [PS2, 'delivered'],
+          [PS2, 'read'],
+          [NAGPUR, 'acknowledged'],
+        ] as const) {
+          const r = receiptFor('A-1', station, kind);
+          r.record.note = kind === 'acknowledged' ? 'टीम रवाना' : '';
+          await s.appendReceipt(r.logEntry, r.record);
+        }
+        await s.touchStation(PS1, { online: true, certNotAfter: at(90 * 24 * HOUR), at: T0 });
+        await s.touchStation(PS2, { online: false, at: at(5) });
+        await s.advanceCursor(PS2, 2);
+        await s.advanceCursor(BENGALURU, 1);
+        await s.putStationCertificate(PS1, '-----BEGIN CERTIFICATE-----\nMIIB\n', at(HOUR));
+        await s.enqueueNotification({
+          key: 'A-1|sho|sms',
+          alertId: 'A-1',
+          station: PS2,
+          contactId: 'sho-ps002',
+          channel: 'sms',
+          to: '+919800000002',
+          subject: '',
+          text: 'Wanted: राम कुमार',
+          nextAttemptAt: T0,
+          createdAt: T0,
+        });
+        await s.updateNotification('A-1|sho|sms', {
+          state: 'delivered',
+          attempts: 2,
+          providerId: 'SM1',
+          lastError: '429',
+          updatedAt: at(9),
+        });
+        await s.enqueueNotification({
+          key: 'A-1|sho|email',
+          alertId: 'A-1',
+          station: PS2,
+          contactId: 'sho-ps002',
+          channel: 'email',
+          to: 'sho@mh.police.in',
+          subject: 'अलर्ट',
+          text: 'body',
+          nextAttemptAt: at(60_000),
+          createdAt: at(1),
+        });
+        const person = (over: Partial<NewRecord> = {}): NewRecord => ({
+          kind: 'person',
+          owner: PS1,
+          district: 'PUNE',
+          status: 3,
+          gender: 1,
+          age: 34,
+          keys: ['n:ram', 'n:kmr', 'n:ram'],
+          encode,
+          at: T0,
+          state: 'MH',
+          ...over,
+        });
+        const a = await s.putRecord(person({ externalRef: 'legacy-1' }));
+        await s.putRecord(person({ id: a.id, expectedVersion: 1, keys: ['n:ramesh', 'n:$where'] }));
+        await s.putRecord(person({ keys: ['n:sunil'], age: 0, gender: 2 }));
+        await s.putRecord(person({ kind: 'vehicle', keys: ['reg:MH12AB1234'] }));
+        for (let i = 1; i <= 12; i++) await s.appendAudit(auditBody(i));
+        await s.addAuditCheckpoint({ seq: 6, hash: 'h6', at: at(7000), jws: 'a.b.c' });
+        await s.addAuditCheckpoint({ seq: 12, hash: 'h12', at: at(13_000), jws: 'd.e.f' });
+      }
+
+      async function dump(s: BrokerStore): Promise<ExportItem[]> {
+        const items: ExportItem[] = [];
+        for await (const item of s.exportAll()) items.push(item);
+        return items;
+      }
+
+      async function* replay(items: readonly unknown[]): AsyncGenerator<ExportItem> {
+        for (const i of items) yield structuredClone(i) as ExportItem;
+      }
+
+      /** A second fresh store for the import, closed and cleaned after the test. */
+      const others: Array<{ store: BrokerStore; cleanup: () => Promise<void> }> = [];
+      async function another(): Promise<BrokerStore> {
+        const made = await makeStore();
+        others.push(made);
+        return made.store;
+      }
+      afterEach(async () => {
+        for (const o of others.splice(0)) {
+          await o.store.close();
+          await o.cleanup();
+        }
+      });
+
+      it('exports a header, every section in order with counts, and an end line', async () => {
+        await fill(store);
+        const items = await dump(store);
+        expect(items[0]).toEqual({ type: 'header', format: 'cctns-broker-store', version: 1 });
+        expect(items.at(-1)).toEqual({
+          type: 'end',
+          counts: {
+            log: 6,
+            receipt: 3,
+            station: 3,
+            stationCert: 1,
+            notification: 2,
+            record: 3,
+            recordCounter: 2,
+            audit: 12,
+            auditCheckpoint: 2,
+          },
+        });
+        const types = items.map((i) => i.type);
+        expect([...new Set(types)]).toEqual([
+          'header',
+          'log',
+          'receipt',
+          'station',
+          'stationCert',
+          'notification',
+          'record',
+          'recordCounter',
+          'audit',
+          'auditCheckpoint',
+          'end',
+        ]);
+        const record = items.find((i) => i.type === 'record' && i.id === 'person:MH-1');
+        expect(record).toMatchObject({
+          version: 2,
+          externalRef: 'legacy-1',
+          keys: ['n:$where', 'n:ramesh'],
+          body: Buffer.from(encode('person:MH-1', 2)).toString('base64'),
+        });
+        expect(items.filter((i) => i.type === 'log').map((i) => i.seq)).toEqual(
+          [...Array(6).keys()].map((k) => k + 1),
+        );
+      });
+
+      it('export → import → export gives identical lines, and the imported store behaves the same', async () => {
+        await fill(store);
+        const first = await dump(store);
+        const target = await another();
+        const report = await target.importAll(replay(first));
+        expect(report.counts).toEqual((first.at(-1) as { counts: unknown }).counts);
+        expect(report.audit).toMatchObject({ entries: 12, chainOk: true, firstProblemSeq: null });
+        const second = await dump(target);
+        expect(second.map(exportLine)).toEqual(first.map(exportLine));
+
+        expect(await target.head()).toBe(await store.head());
+        expect(await target.get('alert', 'U-1')).toEqual(await store.get('alert', 'U-1'));
+        expect(await target.entriesFor(keysOf(PS2), 0, { limit: 100, now: T0 })).toEqual(
+          await store.entriesFor(keysOf(PS2), 0, { limit: 100, now: T0 }),
+        );
+        expect(await target.receipts('A-1')).toEqual(await store.receipts('A-1'));
+        expect(sorted(await target.stations())).toEqual(sorted(await store.stations()));
+        expect(await target.stationCertificate(PS1)).toBe(await store.stationCertificate(PS1));
+        expect(await target.notifications()).toEqual(await store.notifications());
+        expect(await target.notificationByProviderId('SM1')).toMatchObject({ key: 'A-1|sho|sms' });
+        expect(await target.dueNotifications(at(HOUR), 10)).toEqual(
+          await store.dueNotifications(at(HOUR), 10),
+        );
+        expect(await target.getRecord('person:MH-1')).toEqual(await store.getRecord('person:MH-1'));
+        expect(await target.countRecords()).toEqual({ person: 2, vehicle: 1, case: 0 });
+        expect(
+          (await target.findRecords('person', ['n:$where', 'n:sunil'], {}, 10)).map((r) => r.id),
+        ).toEqual(['person:MH-1', 'person:MH-2']);
+        expect(await target.auditHead()).toEqual(await store.auditHead());
+        expect(await target.auditEntries(0, 100)).toEqual(await store.auditEntries(0, 100));
+        expect(verifyAuditChain(await target.auditEntries(0, 100))).toMatchObject({
+          ok: true,
+          entries: 12,
+        });
+        expect(await target.findAudit({ actor: PS1 })).toEqual(
+          await store.findAudit({ actor: PS1 }),
+        );
+        expect(await target.auditCheckpoints()).toEqual(['a.b.c', 'd.e.f']);
+
+        // It carries on where the source stopped: log, record ids and the audit chain.
+        const next = await target.append(entry('A-NEXT'));
+        expect(next).toEqual({ seq: (await store.head()) + 1, duplicate: false });
+        expect((await target.append(entry('A-1'))).duplicate).toBe(true);
+        const rec = await target.putRecord({
+          kind: 'person',
+          owner: PS2,
+          district: 'PUNE',
+          status: 1,
+          gender: 1,
+          age: 20,
+          keys: ['n:x'],
+          encode,
+          at: T0,
+          state: 'MH',
+        });
+        expect(rec.id).toBe('person:MH-3');
+        await target.appendAudit(auditBody(13));
+        const audit = await target.auditEntries(0, 100);
+        expect(audit.map((e) => e.seq)).toEqual([...Array(13).keys()].map((k) => k + 1));
+        expect(verifyAuditChain(audit)).toMatchObject({ ok: true, entries: 13 });
+      });
+
+      it('an empty store exports a header and an end line only, and imports from it', async () => {
+        const items = await dump(store);
+        expect(items.map((i) => i.type)).toEqual(['header', 'end']);
+        const target = await another();
+        expect((await target.importAll(replay(items))).audit).toMatchObject({
+          entries: 0,
+          chainOk: true,
+        });
+        expect(await target.head()).toBe(0);
+      });
+
+      it('refuses to import into a store that holds data, and changes nothing', async () => {
+        await fill(store);
+        const items = await dump(store);
+        const target = await another();
+        await target.touchStation(PS1, { online: true, at: T0 });
+        await expect(target.importAll(replay(items))).rejects.toMatchObject({
+          code: 'STORE_NOT_EMPTY',
+        });
+        expect(await target.head()).toBe(0);
+        expect(await target.stations()).toHaveLength(1);
+        await expect(store.importAll(replay(items))).rejects.toMatchObject({
+          code: 'STORE_NOT_EMPTY',
+        });
+      });
+
+      it('refuses a cut, reordered, miscounted or malformed dump and leaves the store empty', async () => {
+        await fill(store);
+        const items = (await dump(store)) as unknown as Array<Record<string, unknown>>;
+        const end = items.at(-1)!;
+        const auditAt = items.findIndex((i) => i['type'] === 'audit');
+        const logAt = items.findIndex((i) => i['type'] === 'log');
+        const bad: Array<[string, unknown[]]> = [
+          ['cut short', items.slice(0, -3)],
+          ['no header', items.slice(1)],
+          [
+            'miscounted',
+            [...items.slice(0, -1), { ...end, counts: { ...(end['counts'] as object), log: 5 } }],
+          ],
+          [
+            'sections out of order',
+            [items[0], items[auditAt], ...items.slice(1, auditAt), ...items.slice(auditAt + 1)],
+          ],
+          [
+            'a field too many',
+            items.map((i, n) => (n === logAt ? { ...i, $where: 'sleep(1000)' } : i)),
+          ],
+          [
+            'an operator as a value',
+            items.map((i, n) => (n === logAt ? { ...i, id: { $gt: '' } } : i)),
+          ],
+          ['an unknown type', [items[0], { type: 'users', name: 'x' }, ...items.slice(1)]],
+          ['a repeated entry', [items[0], items[logAt], ...items.slice(1)]],
+        ];
+        for (const [why, dumpItems] of bad) {
+          const target = await another();
+          await expect(target.importAll(replay(dumpItems)), why).rejects.toMatchObject({
+            code: 'DUMP_INVALID',
+          });
+          expect(await target.head(), why).toBe(0);
+          expect(await target.auditHead(), why).toEqual({ seq: 0, hash: '0'.repeat(64) });
+          expect(await target.stations(), why).toEqual([]);
+          expect(
+            (await dump(target)).map((i) => i.type),
+            why,
+          ).toEqual(['header', 'end']);
+        }
+      });
+
+      it('imports an audit that does not verify as it is, and says so', async () => {
+        for (let i = 1; i <= 3; i++) await store.appendAudit(auditBody(i));
+        const items = await dump(store);
+        const edited = items.map((i) =>
+          i.type === 'audit' && i.seq === 2
+            ? { ...i, body: i.body.replace('lookup', 'LOOKUP') }
+            : i,
+        );
+        const target = await another();
+        const report = await target.importAll(replay(edited));
+        expect(report.audit).toMatchObject({ entries: 3, chainOk: false, firstProblemSeq: 2 });
+        expect(verifyAuditChain(await target.auditEntries(0, 10)).ok).toBe(false);
       });
     });
   });

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { SqliteAuditTable, verifyAudit } from '@cctns/pki';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExportItem } from './export.js';
 import { storeConformance } from './conformance.js';
 import { SqliteBrokerStore } from './sqlite.js';
 import type { NewLogEntry } from './store.js';
@@ -140,6 +142,59 @@ describe('SqliteBrokerStore on its file', () => {
       expect(await store.head()).toBe(seq + 1);
     } finally {
       await other.close();
+    }
+  });
+
+  it('exports a snapshot: what is written while an export runs is not in it', async () => {
+    store = new SqliteBrokerStore(file);
+    for (let i = 1; i <= 3; i++) await store.append(entry(`A-${i}`));
+    const items: ExportItem[] = [];
+    for await (const item of store.exportAll()) {
+      items.push(item);
+      // The store's own connection keeps writing (WAL) while the export reads its snapshot:
+      // the directory and the audit come later in the dump than the log it is reading now.
+      if (items.length === 2) {
+        await store.append(entry('A-LATE'));
+        await store.touchStation('station/MH/PUNE/PS009', { online: true, at: T0 });
+        await store.appendAudit({ at: T0.toISOString(), actor: 'x', action: 'y', outcome: 'ok' });
+      }
+    }
+    expect(items.filter((i) => i.type === 'log')).toHaveLength(3);
+    expect(items.filter((i) => i.type === 'station' || i.type === 'audit')).toEqual([]);
+    expect(items.at(-1)).toMatchObject({ type: 'end', counts: { log: 3, station: 0, audit: 0 } });
+    expect(await store.head()).toBe(4);
+    expect(await store.stations()).toHaveLength(1);
+  });
+
+  it('an imported audit verifies from its file with the overseer’s check (cctns audit verify)', async () => {
+    store = new SqliteBrokerStore(file);
+    for (let i = 1; i <= 5; i++)
+      await store.appendAudit({
+        at: new Date(T0.getTime() + i).toISOString(),
+        actor: 'agency/CBI/DELHI-HQ',
+        action: 'lookup.person',
+        outcome: 'ok',
+        query: { name: 'रमेश' },
+      });
+    const items: ExportItem[] = [];
+    for await (const item of store.exportAll()) items.push(item);
+    const copyFile = join(dir, 'copy.db');
+    const copy = new SqliteBrokerStore(copyFile);
+    await copy.importAll(
+      (async function* () {
+        yield* items;
+      })(),
+    );
+    await copy.close();
+    const db = new Database(copyFile, { readonly: true });
+    try {
+      const table = new SqliteAuditTable(db, { readonly: true });
+      const report = await verifyAudit(table.iterate(), [], async () => {
+        throw new Error('no checkpoints here');
+      });
+      expect(report).toMatchObject({ ok: true, entries: 5, head: (await store.auditHead()).hash });
+    } finally {
+      db.close();
     }
   });
 });

@@ -23,6 +23,22 @@ import type {
   StoredRecord,
 } from './store.js';
 import { BrokerError } from '../errors.js';
+import {
+  auditCheckpointItem,
+  auditColumns,
+  auditItem,
+  framed,
+  logItem,
+  notificationItem,
+  readDump,
+  receiptItem,
+  recordCounterItem,
+  recordItem,
+  stationCertItem,
+  stationItem,
+  type ExportItem,
+  type ImportReport,
+} from './export.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS records (
@@ -148,7 +164,10 @@ export class SqliteBrokerStore implements BrokerStore {
   private readonly keyed = new Map<string, Database.Statement>();
   private readonly audit: SqliteAuditTable;
 
-  constructor(path: string, opts: { durability?: SqliteDurability } = {}) {
+  constructor(
+    private readonly path: string,
+    opts: { durability?: SqliteDurability } = {},
+  ) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
@@ -181,16 +200,7 @@ export class SqliteBrokerStore implements BrokerStore {
         `INSERT INTO stations (identity, online, last_seen, cursor) VALUES (?, 0, NULL, ?)
          ON CONFLICT(identity) DO UPDATE SET cursor = MAX(cursor, excluded.cursor)`,
       ),
-      stations: db.prepare<
-        [string, string],
-        {
-          identity: string;
-          online: number;
-          last_seen: number | null;
-          cursor: number;
-          cert_not_after: number | null;
-        }
-      >(
+      stations: db.prepare<[string, string], StationRow>(
         // A case-sensitive prefix match (LIKE is case-insensitive in SQLite).
         'SELECT * FROM stations WHERE substr(identity, 1, length(?)) = ? ORDER BY identity',
       ),
@@ -329,13 +339,7 @@ export class SqliteBrokerStore implements BrokerStore {
   }
 
   async stations(prefix = ''): Promise<StationRecord[]> {
-    return this.stmts.stations.all(prefix, prefix).map((r) => ({
-      identity: r.identity,
-      online: r.online === 1,
-      lastSeen: r.last_seen === null ? null : new Date(r.last_seen),
-      cursor: r.cursor,
-      certNotAfter: r.cert_not_after === null ? null : new Date(r.cert_not_after),
-    }));
+    return this.stmts.stations.all(prefix, prefix).map(toStation);
   }
 
   async resetPresence(): Promise<void> {
@@ -552,6 +556,233 @@ export class SqliteBrokerStore implements BrokerStore {
     return out;
   }
 
+  /**
+   * Reads through a second connection to the same file inside one read transaction: a snapshot
+   * that writers on the store's own connection (WAL) neither block nor change.
+   */
+  async *exportAll(): AsyncGenerator<ExportItem> {
+    const inMemory = this.path === ':memory:' || this.path === '';
+    const db = inMemory ? this.db : new Database(this.path, { fileMustExist: true });
+    try {
+      if (!inMemory) {
+        db.pragma('busy_timeout = 5000');
+        db.exec('BEGIN');
+      }
+      yield* framed({
+        log: () => map(scan<Row>(db, 'log', ['seq']), (r) => logItem(toEntry(r))),
+        receipt: () =>
+          map(scan<ReceiptRow>(db, 'receipts', ['alert_id', 'station', 'kind']), (r) =>
+            receiptItem({
+              alertId: r.alert_id,
+              station: r.station,
+              kind: r.kind,
+              at: new Date(r.at),
+              note: r.note,
+            }),
+          ),
+        station: () =>
+          map(scan<StationRow>(db, 'stations', ['identity']), (r) => stationItem(toStation(r))),
+        stationCert: () =>
+          map(
+            scan<{ identity: string; chain_pem: string; not_after: number }>(db, 'station_certs', [
+              'identity',
+            ]),
+            (r) => stationCertItem(r.identity, r.chain_pem, new Date(r.not_after)),
+          ),
+        notification: () =>
+          map(scan<NotificationRow>(db, 'notifications', ['key']), (r) =>
+            notificationItem(toNotification(r)),
+          ),
+        record: () =>
+          map(
+            scan<RecordRow & { keys: string }>(
+              db,
+              'records',
+              ['id'],
+              '*, (SELECT json_group_array(key) FROM record_keys k WHERE k.id = records.id) AS keys',
+            ),
+            (r) => recordItem(toRecord(r), JSON.parse(r.keys) as string[]),
+          ),
+        recordCounter: () =>
+          map(scan<{ kind: RecordKind; next: number }>(db, 'record_counters', ['kind']), (r) =>
+            recordCounterItem(r.kind, r.next),
+          ),
+        audit: () =>
+          map(
+            scan<{ seq: number; prev_hash: string; hash: string; body: string }>(
+              db,
+              'audit',
+              // seq is the table's INTEGER PRIMARY KEY: its order is the stored (rowid) order.
+              ['seq'],
+              'seq, prev_hash, hash, body',
+            ),
+            (r) => auditItem(r.seq, r.prev_hash, r.hash, r.body),
+          ),
+        auditCheckpoint: () =>
+          map(
+            scan<{ seq: number; hash: string; at: number; jws: string }>(
+              db,
+              'audit_checkpoints',
+              ['rowid'],
+              'rowid AS rid, seq, hash, at, jws',
+              (r) => [r['rid']],
+            ),
+            (r) => auditCheckpointItem({ ...r, at: new Date(r.at) }),
+          ),
+      });
+    } finally {
+      if (!inMemory) db.close();
+    }
+  }
+
+  /**
+   * One write transaction for the whole dump: all of it or nothing. Nothing else may use this
+   * store while it runs (the CLI imports with the broker stopped).
+   */
+  async importAll(items: AsyncIterable<ExportItem>): Promise<ImportReport> {
+    const db = this.db;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      const busy = IMPORT_TABLES.filter((t) => db.prepare(`SELECT 1 FROM ${t} LIMIT 1`).get());
+      if (busy.length)
+        throw new BrokerError(
+          'STORE_NOT_EMPTY',
+          `the store already holds data (${busy.join(', ')}); import only into an empty one`,
+        );
+      const ins = (sql: string) => db.prepare(sql);
+      const s = {
+        log: ins(
+          'INSERT INTO log (seq, kind, id, sender, targets, expires_at, created_at, ref, jws) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ),
+        target: ins('INSERT INTO log_targets (target, seq) VALUES (?, ?)'),
+        receipt: ins(
+          'INSERT INTO receipts (alert_id, station, kind, at, note) VALUES (?, ?, ?, ?, ?)',
+        ),
+        station: ins(
+          'INSERT INTO stations (identity, online, last_seen, cursor, cert_not_after) VALUES (?, ?, ?, ?, ?)',
+        ),
+        cert: ins('INSERT INTO station_certs (identity, chain_pem, not_after) VALUES (?, ?, ?)'),
+        notification: ins(
+          `INSERT INTO notifications (key, alert_id, station, contact_id, channel, recipient, subject, body, state, attempts, next_attempt_at, provider_id, last_error, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        record: ins(
+          'INSERT INTO records (id, kind, owner, district, external_ref, version, updated_at, status, gender, age, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        ),
+        key: ins('INSERT INTO record_keys (key, id) VALUES (?, ?)'),
+        counter: ins('INSERT INTO record_counters (kind, next) VALUES (?, ?)'),
+        audit: ins(
+          'INSERT INTO audit (seq, prev_hash, hash, body, at, actor, action, subject) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        ),
+        checkpoint: ins('INSERT INTO audit_checkpoints (seq, hash, at, jws) VALUES (?, ?, ?, ?)'),
+      };
+      const ms = (t: string | null) => (t === null ? null : Date.parse(t));
+      const report = await readDump(items, (item) => {
+        try {
+          switch (item.type) {
+            case 'log':
+              s.log.run(
+                item.seq,
+                item.kind,
+                item.id,
+                item.sender,
+                JSON.stringify(item.targets),
+                ms(item.expiresAt),
+                ms(item.createdAt),
+                item.ref,
+                item.jws,
+              );
+              for (const t of new Set(item.targets)) s.target.run(t, item.seq);
+              break;
+            case 'receipt':
+              s.receipt.run(item.alertId, item.station, item.kind, ms(item.at), item.note);
+              break;
+            case 'station':
+              s.station.run(
+                item.identity,
+                item.online ? 1 : 0,
+                ms(item.lastSeen),
+                item.cursor,
+                ms(item.certNotAfter),
+              );
+              break;
+            case 'stationCert':
+              s.cert.run(item.identity, item.chainPem, ms(item.notAfter));
+              break;
+            case 'notification':
+              s.notification.run(
+                item.key,
+                item.alertId,
+                item.station,
+                item.contactId,
+                item.channel,
+                item.to,
+                item.subject,
+                item.text,
+                item.state,
+                item.attempts,
+                ms(item.nextAttemptAt),
+                item.providerId,
+                item.lastError,
+                ms(item.createdAt),
+                ms(item.updatedAt),
+              );
+              break;
+            case 'record':
+              s.record.run(
+                item.id,
+                item.kind,
+                item.owner,
+                item.district,
+                item.externalRef,
+                item.version,
+                ms(item.updatedAt),
+                item.status,
+                item.gender,
+                item.age,
+                Buffer.from(item.body, 'base64'),
+              );
+              for (const k of new Set(item.keys)) s.key.run(k, item.id);
+              break;
+            case 'recordCounter':
+              s.counter.run(item.kind, item.next);
+              break;
+            case 'audit': {
+              const c = auditColumns(item.body);
+              s.audit.run(
+                item.seq,
+                item.prevHash,
+                item.hash,
+                item.body,
+                c.at,
+                c.actor,
+                c.action,
+                c.subject,
+              );
+              break;
+            }
+            case 'auditCheckpoint':
+              s.checkpoint.run(item.seq, item.hash, ms(item.at), item.jws);
+              break;
+          }
+        } catch (err) {
+          if ((err as { code?: string }).code?.startsWith('SQLITE_CONSTRAINT'))
+            throw new BrokerError(
+              'DUMP_INVALID',
+              `a ${item.type} item repeats one already imported (${(err as Error).message})`,
+              { cause: err },
+            );
+          throw err;
+        }
+      });
+      db.exec('COMMIT');
+      return report;
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
   async appendAudit(body: AuditBody): Promise<AuditEntry> {
     return this.audit.append(body);
   }
@@ -648,4 +879,73 @@ function toRecord(r: RecordRow): StoredRecord {
     age: r.age,
     body: new Uint8Array(r.body),
   };
+}
+
+interface StationRow {
+  identity: string;
+  online: number;
+  last_seen: number | null;
+  cursor: number;
+  cert_not_after: number | null;
+}
+
+function toStation(r: StationRow): StationRecord {
+  return {
+    identity: r.identity,
+    online: r.online === 1,
+    lastSeen: r.last_seen === null ? null : new Date(r.last_seen),
+    cursor: r.cursor,
+    certNotAfter: r.cert_not_after === null ? null : new Date(r.cert_not_after),
+  };
+}
+
+interface ReceiptRow {
+  alert_id: string;
+  station: string;
+  kind: ReceiptRecord['kind'];
+  at: number;
+  note: string;
+}
+
+/** Every table a dump fills; an import needs all of them empty. */
+const IMPORT_TABLES = [
+  'log',
+  'receipts',
+  'stations',
+  'station_certs',
+  'notifications',
+  'records',
+  'record_counters',
+  'audit',
+  'audit_checkpoints',
+] as const;
+
+const PAGE = 1000;
+
+/**
+ * Every row of a table in key order, a page at a time (keyset paging: no statement stays open
+ * between pages, so the caller may pause between rows).
+ */
+function* scan<R>(
+  db: Database.Database,
+  table: string,
+  key: readonly string[],
+  columns = '*',
+  keyOf = (row: Record<string, unknown>) => key.map((k) => row[k]),
+): Generator<R> {
+  const order = key.join(', ');
+  const first = db.prepare(`SELECT ${columns} FROM ${table} ORDER BY ${order} LIMIT ${PAGE}`);
+  const next = db.prepare(
+    `SELECT ${columns} FROM ${table} WHERE (${order}) > (${key.map(() => '?').join(', ')}) ORDER BY ${order} LIMIT ${PAGE}`,
+  );
+  let rows = first.all() as Array<Record<string, unknown>>;
+  while (rows.length > 0) {
+    for (const r of rows) yield r as R;
+    if (rows.length < PAGE) return;
+    rows = next.all(...keyOf(rows[rows.length - 1]!)) as Array<Record<string, unknown>>;
+  }
+}
+
+async function* map<A, B>(rows: Iterable<A>, f: (a: A) => B): AsyncGenerator<B> {
+  for (const r of rows) yield f(r);
 }

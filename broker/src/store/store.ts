@@ -1,5 +1,6 @@
 import type { AuditBody, AuditEntry, AuditFilter, AuditHead } from '@cctns/pki';
 import type { TargetKey } from '../alerts/targets.js';
+import type { ExportItem, ImportReport } from './export.js';
 
 /** What the ordered log holds: alerts, and receipts routed back to an alert's originator. */
 export type EntryKind = 'alert' | 'receipt';
@@ -175,6 +176,16 @@ export interface BrokerStore {
   ): Promise<StoredRecord[]>;
   /** How many records of each kind the store holds. */
   countRecords(): Promise<Record<RecordKind, number>>;
+  /**
+   * Everything the store holds, as the items of a dump (`store/export.ts`): a consistent
+   * snapshot, in a fixed order, so the same state always gives the same items.
+   */
+  exportAll(): AsyncIterable<ExportItem>;
+  /**
+   * Loads a dump into this store, which must be empty (STORE_NOT_EMPTY otherwise), keeping
+   * sequence numbers, hashes and bodies exactly; a malformed or cut dump is DUMP_INVALID.
+   */
+  importAll(items: AsyncIterable<ExportItem>): Promise<ImportReport>;
   close(): Promise<void>;
 }
 
