@@ -1,3 +1,5 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { mongo } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import {
   CONNECTION_OPTIONS,
@@ -134,5 +136,109 @@ describe('MongoDB URIs', () => {
       /^cannot reach MongoDB at mongodb:\/\/cctns:\*\*\*\*@127\.0\.0\.1:1\//,
     );
     expect((err as Error).message).not.toContain('hunter2');
+  });
+});
+
+/**
+ * A TCP server that answers every command with the reply `hello` gets from a standalone mongod
+ * (or from a replica set member, with `setName`). It is no database: it checks only what the
+ * store does with the handshake, through the real driver, where no MongoDB can run.
+ */
+async function handshakeOnlyServer(reply: Record<string, unknown>) {
+  const { BSON } = mongo;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 16 && buf.length >= buf.readInt32LE(0)) {
+        const len = buf.readInt32LE(0);
+        const requestId = buf.readInt32LE(4);
+        const opCode = buf.readInt32LE(12);
+        buf = buf.subarray(len);
+        const doc = BSON.serialize({
+          ...reply,
+          ok: 1,
+          localTime: new Date(),
+          minWireVersion: 0,
+          maxBsonObjectSize: 16 * 1024 * 1024,
+          maxMessageSizeBytes: 48_000_000,
+          maxWriteBatchSize: 100_000,
+          connectionId: 1,
+        });
+        let body: Buffer;
+        let replyOp: number;
+        if (opCode === 2013) {
+          // OP_MSG: flags, then section kind 0 with the document.
+          body = Buffer.concat([Buffer.alloc(4), Buffer.from([0]), Buffer.from(doc)]);
+          replyOp = 2013;
+        } else {
+          // OP_REPLY to a legacy OP_QUERY handshake.
+          const head = Buffer.alloc(20);
+          head.writeInt32LE(1, 16);
+          body = Buffer.concat([head, Buffer.from(doc)]);
+          replyOp = 1;
+        }
+        const header = Buffer.alloc(16);
+        header.writeInt32LE(16 + body.length, 0);
+        header.writeInt32LE(requestId + 1_000_000, 4);
+        header.writeInt32LE(requestId, 8);
+        header.writeInt32LE(replyOp, 12);
+        socket.write(Buffer.concat([header, body]));
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('MongoBrokerStore.connect against what the server says it is', () => {
+  const hello = {
+    isWritablePrimary: true,
+    ismaster: true,
+    helloOk: true,
+    maxWireVersion: 21,
+    logicalSessionTimeoutMinutes: 30,
+  };
+
+  it('refuses a standalone server at start-up with CONFIG_INVALID, saying what to do', async () => {
+    const fake = await handshakeOnlyServer(hello);
+    try {
+      const err = await MongoBrokerStore.connect(
+        `mongodb://127.0.0.1:${fake.port}/cctns?directConnection=true`,
+        { serverSelectionTimeoutMS: 2000 },
+      ).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((err as Error).message).toMatch(
+        /^config field store \(mongodb:\/\/127\.0\.0\.1:\d+\/cctns\?directConnection=true\): the server is a standalone MongoDB, which cannot run transactions/,
+      );
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('refuses a server older than MongoDB 5.0 that is a replica set member', async () => {
+    const fake = await handshakeOnlyServer({ ...hello, setName: 'rs0', maxWireVersion: 9 });
+    try {
+      const err = await MongoBrokerStore.connect(
+        `mongodb://127.0.0.1:${fake.port}/cctns?directConnection=true`,
+        { serverSelectionTimeoutMS: 2000 },
+      ).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CONFIG_INVALID' });
+      expect((err as Error).message).toMatch(/older than MongoDB 5\.0/);
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -7,9 +7,13 @@ const m = storeModels(createConnection());
 const T0 = new Date('2026-01-15T10:00:00.000Z');
 
 /** The paths that fail validation, sorted. */
-function invalid(doc: { validateSync: () => unknown }): string[] {
-  const err = doc.validateSync() as { errors: Record<string, unknown> } | null;
-  return Object.keys(err?.errors ?? {}).sort();
+async function invalid(doc: { validate: () => Promise<unknown> }): Promise<string[]> {
+  try {
+    await doc.validate();
+    return [];
+  } catch (err) {
+    return Object.keys((err as { errors?: Record<string, unknown> }).errors ?? {}).sort();
+  }
 }
 
 const logEntry = {
@@ -25,20 +29,27 @@ const logEntry = {
 };
 
 describe('MongoDB schemas: validation', () => {
-  it('accepts a complete log entry, null expiry and reference included', () => {
-    expect(invalid(new m.Log(logEntry))).toEqual([]);
+  it('accepts a complete log entry, null expiry and reference included', async () => {
+    expect(await invalid(new m.Log(logEntry))).toEqual([]);
   });
 
-  it('refuses a log entry without its required fields, or with wrong types and values', () => {
-    expect(invalid(new m.Log({}))).toEqual(['_id', 'createdAt', 'id', 'jws', 'kind', 'sender']);
+  it('refuses a log entry without its required fields, or with wrong types and values', async () => {
+    expect(await invalid(new m.Log({}))).toEqual([
+      '_id',
+      'createdAt',
+      'id',
+      'jws',
+      'kind',
+      'sender',
+    ]);
     expect(
-      invalid(new m.Log({ ...logEntry, _id: 0, kind: 'broadcast', createdAt: 'yesterday' })),
+      await invalid(new m.Log({ ...logEntry, _id: 0, kind: 'broadcast', createdAt: 'yesterday' })),
     ).toEqual(['_id', 'createdAt', 'kind']);
-    expect(invalid(new m.Log({ ...logEntry, _id: 1.5 }))).toEqual(['_id']);
-    expect(invalid(new m.Log({ ...logEntry, id: '' }))).toEqual(['id']);
+    expect(await invalid(new m.Log({ ...logEntry, _id: 1.5 }))).toEqual(['_id']);
+    expect(await invalid(new m.Log({ ...logEntry, id: '' }))).toEqual(['id']);
   });
 
-  it('throws on a field the schema does not know (strict: throw), such as an operator', () => {
+  it('throws on a field the schema does not know (strict: throw), such as an operator', async () => {
     expect(() => new m.Log({ ...logEntry, $where: 'true' })).toThrow();
     expect(() => new m.Log({ ...logEntry, extra: 1 })).toThrow(/not in schema/);
     expect(
@@ -46,10 +57,10 @@ describe('MongoDB schemas: validation', () => {
     ).toThrow(/not in schema/);
   });
 
-  it('lets notes, subjects and texts be empty but not missing', () => {
+  it('lets notes, subjects and texts be empty but not missing', async () => {
     const receipt = { alertId: 'A-1', station: 'station/MH/PUNE/PS002', kind: 'read', at: T0 };
-    expect(invalid(new m.Receipt({ ...receipt, note: '' }))).toEqual([]);
-    expect(invalid(new m.Receipt({ ...receipt, kind: 'seen', note: '' }))).toEqual(['kind']);
+    expect(await invalid(new m.Receipt({ ...receipt, note: '' }))).toEqual([]);
+    expect(await invalid(new m.Receipt({ ...receipt, kind: 'seen', note: '' }))).toEqual(['kind']);
     const n = new m.Notification({
       _id: 'A-1|sho|sms',
       alertId: 'A-1',
@@ -65,14 +76,14 @@ describe('MongoDB schemas: validation', () => {
       createdAt: T0,
       updatedAt: T0,
     });
-    expect(invalid(n)).toEqual([]);
+    expect(await invalid(n)).toEqual([]);
     n.set('state', 'lost');
     n.set('channel', 'fax');
     n.set('attempts', -1);
-    expect(invalid(n)).toEqual(['attempts', 'channel', 'state']);
+    expect(await invalid(n)).toEqual(['attempts', 'channel', 'state']);
   });
 
-  it('keeps a record body as bytes and its keys as strings', () => {
+  it('keeps a record body as bytes and its keys as strings', async () => {
     const r = new m.Record({
       _id: 'person:MH-1',
       kind: 'person',
@@ -87,14 +98,17 @@ describe('MongoDB schemas: validation', () => {
       body: Buffer.from([0, 255, 7]),
       keys: ['n:ram', 'n:kmr'],
     });
-    expect(invalid(r)).toEqual([]);
+    expect(await invalid(r)).toEqual([]);
     expect(Buffer.from(r.get('body') as Buffer)).toEqual(Buffer.from([0, 255, 7]));
-    expect(invalid(new m.Record({ _id: 'x', kind: 'animal', version: 0 }))).toEqual(
+    r.set('body', Buffer.alloc(0));
+    r.set('keys', []);
+    expect(await invalid(r)).toEqual([]);
+    expect(await invalid(new m.Record({ _id: 'x', kind: 'animal', version: 0 }))).toEqual(
       expect.arrayContaining(['age', 'body', 'kind', 'owner', 'updatedAt', 'version']),
     );
   });
 
-  it('refuses an audit entry whose hashes are not SHA-256 hex digests', () => {
+  it('refuses an audit entry whose hashes are not SHA-256 hex digests', async () => {
     const e = {
       _id: 1,
       prevHash: '0'.repeat(64),
@@ -105,8 +119,8 @@ describe('MongoDB schemas: validation', () => {
       action: 'x',
       subject: null,
     };
-    expect(invalid(new m.Audit(e))).toEqual([]);
-    expect(invalid(new m.Audit({ ...e, hash: 'h1', prevHash: 'Z'.repeat(64) }))).toEqual([
+    expect(await invalid(new m.Audit(e))).toEqual([]);
+    expect(await invalid(new m.Audit({ ...e, hash: 'h1', prevHash: 'Z'.repeat(64) }))).toEqual([
       'hash',
       'prevHash',
     ]);

@@ -240,7 +240,16 @@ export const recordSchema = new Schema<RecordDoc>(
     status: int(0),
     gender: int(0),
     age: int(0),
-    body: { type: Buffer, required: true },
+    // Present, though it may be empty (`required` would refuse an empty buffer).
+    body: {
+      type: Buffer,
+      required: [
+        function (this: { body?: unknown }) {
+          return this.body === undefined || this.body === null;
+        },
+        'Path `body` is required.',
+      ],
+    },
     keys: { type: [String], required: true },
   },
   options('records'),
