@@ -311,6 +311,9 @@ export class NatsBackbone implements Backbone {
     handler: (request: Uint8Array) => Promise<Uint8Array>,
   ): Promise<BackboneResponder> {
     const sub = this.nc.subscribe(subject, { queue: group });
+    // The server knows of the subscription once a round trip has passed: only then does a
+    // request find this responder (otherwise it is answered "no responders").
+    await this.nc.flush();
     const loop = (async () => {
       for await (const m of sub) {
         // Each request is answered on its own; a slow one does not hold up the next.
