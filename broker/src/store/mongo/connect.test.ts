@@ -3,6 +3,7 @@ import { mongo } from 'mongoose';
 import { describe, expect, it } from 'vitest';
 import {
   CONNECTION_OPTIONS,
+  connectionOptions,
   mongoDatabaseName,
   mongoUriProblem,
   redactUri,
@@ -56,6 +57,16 @@ describe('MongoDB start-up checks', () => {
       autoIndex: false,
       autoCreate: false,
     });
+  });
+
+  it('leaves timeouts and names the URI sets to the URI, but never the store’s own options', () => {
+    expect(connectionOptions('mongodb://h/?replicaSet=rs0')).toEqual(CONNECTION_OPTIONS);
+    const opts = connectionOptions(
+      'mongodb://h/?serverselectiontimeoutms=1500&appName=x&sanitizeFilter=false&autoIndex=true',
+    );
+    expect(opts).not.toHaveProperty('serverSelectionTimeoutMS');
+    expect(opts).not.toHaveProperty('appName');
+    expect(opts).toMatchObject({ sanitizeFilter: true, autoIndex: false, retryWrites: true });
   });
 });
 

@@ -21,6 +21,28 @@ export const CONNECTION_OPTIONS = {
   retryWrites: true,
 } as const;
 
+/**
+ * The connection options for `uri`: the store's own (sanitizeFilter, no automatic indexes) always,
+ * the driver defaults above only where the URI does not set them (options given to the driver
+ * beside a URI win over the URI's, and an operator's `serverSelectionTimeoutMS=…` should hold).
+ */
+export function connectionOptions(uri: string): Record<string, unknown> {
+  const query = uri.includes('?') ? uri.slice(uri.indexOf('?') + 1) : '';
+  const inUri = new Set(
+    query
+      .split('&')
+      .map((p) => p.split('=')[0]!.toLowerCase())
+      .filter(Boolean),
+  );
+  return Object.fromEntries(
+    Object.entries(CONNECTION_OPTIONS).filter(
+      ([k]) => !DRIVER_DEFAULTS.has(k) || !inUri.has(k.toLowerCase()),
+    ),
+  );
+}
+
+const DRIVER_DEFAULTS = new Set(['serverSelectionTimeoutMS', 'appName', 'retryWrites']);
+
 /** The parts of a `hello` reply that tell the topology. */
 export interface HelloReply {
   setName?: unknown;

@@ -50,7 +50,7 @@ import type {
   StoredRecord,
 } from '../store.js';
 import {
-  CONNECTION_OPTIONS,
+  connectionOptions,
   redactUri,
   scrub,
   topologyProblem,
@@ -127,7 +127,7 @@ export class MongoBrokerStore implements BrokerStore {
     const conn = createConnection();
     try {
       await conn.openUri(uri, {
-        ...CONNECTION_OPTIONS,
+        ...connectionOptions(uri),
         ...(opts.dbName ? { dbName: opts.dbName } : {}),
         ...(opts.serverSelectionTimeoutMS
           ? { serverSelectionTimeoutMS: opts.serverSelectionTimeoutMS }
