@@ -832,6 +832,68 @@ export function storeConformance(
       });
     });
 
+    describe('operator-looking input', () => {
+      const INJECTIONS = [
+        '{"$gt": ""}',
+        '{"$ne": null}',
+        '$where',
+        'this.a == this.a',
+        '.*',
+        "' OR 1=1 --",
+      ];
+
+      it('matches only itself, in every lookup that takes a string', async () => {
+        await store.append(entry('A-1'));
+        await store.touchStation(PS1, { online: true, at: T0 });
+        await store.putStationCertificate(PS1, 'chain', at(HOUR));
+        const { logEntry, record } = receiptFor('A-1', PS2, 'read');
+        await store.appendReceipt(logEntry, record);
+        await store.enqueueNotification({
+          key: 'A-1|sho|sms',
+          alertId: 'A-1',
+          station: PS1,
+          contactId: 'sho',
+          channel: 'sms',
+          to: '+919800000001',
+          subject: '',
+          text: 't',
+          nextAttemptAt: T0,
+          createdAt: T0,
+        });
+        await store.updateNotification('A-1|sho|sms', { providerId: 'SM1', updatedAt: T0 });
+        for (const s of INJECTIONS) {
+          expect(await store.get('alert', s), s).toBeUndefined();
+          expect(await store.entriesFor([s as TargetKey], 0, { limit: 10, now: T0 }), s).toEqual(
+            [],
+          );
+          expect(await store.countFor([s as TargetKey], 0, T0), s).toBe(0);
+          expect(await store.receipts(s), s).toEqual([]);
+          expect(await store.stations(s), s).toEqual([]);
+          expect(await store.stationCertificate(s), s).toBeUndefined();
+          expect(await store.notifications({ alertId: s }), s).toEqual([]);
+          expect(await store.notificationByProviderId(s), s).toBeUndefined();
+          expect(await store.getRecord(s), s).toBeUndefined();
+          expect(await store.findAudit({ subject: s, actionPrefix: s }), s).toEqual([]);
+        }
+        // …and an entry, a station or a target named like an operator is found by that name.
+        const odd = await store.append(entry('{"$gt": ""}', { targets: ['$where' as TargetKey] }));
+        expect((await store.get('alert', '{"$gt": ""}'))?.seq).toBe(odd.seq);
+        expect(
+          (await store.entriesFor(['$where' as TargetKey], 0, { limit: 10, now: T0 })).map(
+            (e) => e.id,
+          ),
+        ).toEqual(['{"$gt": ""}']);
+        await store.touchStation('station/MH/.*/PS1', { online: true, at: T0 });
+        expect((await store.stations('station/MH/.*')).map((x) => x.identity)).toEqual([
+          'station/MH/.*/PS1',
+        ]);
+        // '.' is a dot, not any character: PUNE does not start with it.
+        expect((await store.stations('station/MH/.')).map((x) => x.identity)).toEqual([
+          'station/MH/.*/PS1',
+        ]);
+      });
+    });
+
     describe('export and import', () => {
       const encode = (id: string, version: number) =>
         new Uint8Array([0, 255, ...new TextEncoder().encode(`${id}@${version} रमेश`)]);
