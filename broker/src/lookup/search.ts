@@ -3,6 +3,7 @@ import {
   Record as RecordMsg,
   VehicleRecordStatus,
   CaseStatus,
+  enumLabel,
   type LookupRequest,
   type Match,
 } from '@cctns/proto';
@@ -25,8 +26,7 @@ export function statusName(kind: RecordKind, status: number): string {
       : kind === 'vehicle'
         ? [VehicleRecordStatus, 'VEHICLE_RECORD_STATUS_']
         : [CaseStatus, 'CASE_STATUS_'];
-  const key = Object.keys(e).find((k) => (e as Record<string, unknown>)[k] === status);
-  return key ? key.slice(prefix.length).toLowerCase().replace(/_/g, '-') : 'unspecified';
+  return status ? enumLabel(e, prefix, status).replace(/_/g, '-') : 'unspecified';
 }
 
 /** The kind a lookup asks about. */

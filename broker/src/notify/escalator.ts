@@ -1,5 +1,5 @@
 import { parseIdentity } from '@cctns/pki';
-import { Alert, Category, NotifyChannel, Severity } from '@cctns/proto';
+import { Alert, Category, enumLabel, NotifyChannel, Severity } from '@cctns/proto';
 import type { Logger } from 'pino';
 import { PeriodicPass } from './periodic.js';
 import { listenKeys } from '../alerts/targets.js';
@@ -12,12 +12,6 @@ import {
   type EscalationPolicy,
   type PlannedNotification,
 } from './escalation.js';
-
-/** The lower-case name of an enum value without its prefix: `SEVERITY_EXTREME` → `extreme`. */
-function label(e: Record<string, string | number>, prefix: string, value: number): string {
-  const key = Object.keys(e).find((k) => e[k] === value && k.startsWith(prefix));
-  return key ? key.slice(prefix.length).toLowerCase() : 'unknown';
-}
 
 /** The SMS and email text of an escalation (SMS short; email with the reference). */
 export function escalationText(
@@ -122,8 +116,8 @@ export class Escalator {
       const summary = {
         id: alert.identifier,
         headline: info.headline || info.event,
-        severity: label(Severity, 'SEVERITY_', info.severity),
-        categories: info.categories.map((c) => label(Category, 'CATEGORY_', c)),
+        severity: enumLabel(Severity, 'SEVERITY_', info.severity),
+        categories: info.categories.map((c) => enumLabel(Category, 'CATEGORY_', c)),
         sentAt: alert.sent ?? entry.createdAt,
         sender: alert.sender,
         notify: (alert.police?.notify ?? []).flatMap((c): Channel[] =>

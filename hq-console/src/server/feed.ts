@@ -3,6 +3,7 @@ import { channelOptions } from '@cctns/station-agent';
 import {
   Alert,
   Category,
+  enumLabel,
   Certainty,
   Gender,
   MsgType,
@@ -19,11 +20,6 @@ import {
 import type { Logger } from 'pino';
 import { consoleCredentials, type ConsoleTls } from './brokers.js';
 import type { AlertView, ReceiptView } from './events.js';
-
-const label = (e: Record<string, string | number>, prefix: string, v: number) => {
-  const k = Object.keys(e).find((x) => e[x] === v && x.startsWith(prefix));
-  return k ? k.slice(prefix.length).toLowerCase() : 'unknown';
-};
 
 function payload(jws: string): Buffer {
   return Buffer.from(jws.split('.')[1] ?? '', 'base64url');
@@ -50,11 +46,11 @@ export function alertView(seq: number, jws: string): AlertView {
     seq,
     id: a.identifier,
     sender: a.sender,
-    msgType: label(MsgType, 'MSG_TYPE_', a.msgType),
-    severity: label(Severity, 'SEVERITY_', info?.severity ?? 0),
-    urgency: label(Urgency, 'URGENCY_', info?.urgency ?? 0),
-    certainty: label(Certainty, 'CERTAINTY_', info?.certainty ?? 0),
-    categories: (info?.categories ?? []).map((c) => label(Category, 'CATEGORY_', c)),
+    msgType: enumLabel(MsgType, 'MSG_TYPE_', a.msgType),
+    severity: enumLabel(Severity, 'SEVERITY_', info?.severity ?? 0),
+    urgency: enumLabel(Urgency, 'URGENCY_', info?.urgency ?? 0),
+    certainty: enumLabel(Certainty, 'CERTAINTY_', info?.certainty ?? 0),
+    categories: (info?.categories ?? []).map((c) => enumLabel(Category, 'CATEGORY_', c)),
     event: info?.event ?? '',
     headline: info?.headline || info?.event || a.identifier,
     description: info?.description ?? '',
@@ -79,16 +75,16 @@ export function alertView(seq: number, jws: string): AlertView {
       name: p.name,
       aliases: p.aliases,
       fatherName: p.fatherName,
-      gender: label(Gender, 'GENDER_', p.gender),
+      gender: enumLabel(Gender, 'GENDER_', p.gender),
       age: p.age,
-      role: label(PersonRole, 'PERSON_ROLE_', p.role),
+      role: enumLabel(PersonRole, 'PERSON_ROLE_', p.role),
     })),
     vehicles: (police?.vehicles ?? []).map((v) => ({
       registration: v.registration,
       make: v.make,
       model: v.model,
       colour: v.colour,
-      status: label(VehicleStatus, 'VEHICLE_STATUS_', v.status),
+      status: enumLabel(VehicleStatus, 'VEHICLE_STATUS_', v.status),
     })),
   };
 }
@@ -100,7 +96,7 @@ export function receiptView(seq: number, jws: string): ReceiptView {
     seq,
     alertId: r.alertId,
     station: r.station,
-    kind: label(ReceiptKind, 'RECEIPT_KIND_', r.kind),
+    kind: enumLabel(ReceiptKind, 'RECEIPT_KIND_', r.kind),
     at: r.at ? r.at.toISOString() : null,
     note: r.note,
   };

@@ -41,15 +41,8 @@ export function enumChoices(e: Record<string, string | number>, prefix: string):
     .map((k) => k.slice(prefix.length).toLowerCase());
 }
 
-/** The lower-case name of an enum value, e.g. `severe`. */
-export function enumLabel(
-  e: Record<string, string | number>,
-  prefix: string,
-  value: number,
-): string {
-  const key = Object.keys(e).find((k) => e[k] === value && k.startsWith(prefix));
-  return key ? key.slice(prefix.length).toLowerCase() : 'unknown';
-}
+/** The lower-case name of an enum value, e.g. `severe` (one definition, in @cctns/proto). */
+export { enumLabel } from '@cctns/proto';
 
 /** What an officer gives to compose an alert; everything but the text has a sensible default. */
 export interface ComposeInput {
