@@ -23,6 +23,7 @@ import type {
   StoredRecord,
 } from './store.js';
 import { BrokerError } from '../errors.js';
+import { checkRecordPut } from './record-rules.js';
 import {
   auditCheckpointItem,
   auditColumns,
@@ -439,39 +440,19 @@ export class SqliteBrokerStore implements BrokerStore {
   async putRecord(r: NewRecord): Promise<{ id: string; version: number; created: boolean }> {
     return this.db
       .transaction(() => {
-        let current: RecordRow | undefined;
-        if (r.id) {
-          current = this.db.prepare('SELECT * FROM records WHERE id = ?').get(r.id) as
-            RecordRow | undefined;
-          if (!current || current.kind !== r.kind)
-            throw new BrokerError('RECORD_UNKNOWN', `no ${r.kind} record ${r.id}`);
-        } else if (r.externalRef) {
-          current = this.db
-            .prepare('SELECT * FROM records WHERE owner = ? AND external_ref = ?')
-            .get(r.owner, r.externalRef) as RecordRow | undefined;
-          // A legacy system may number persons and vehicles alike: a reference never turns one
-          // kind of record into another.
-          if (current && current.kind !== r.kind)
-            throw new BrokerError(
-              'FIELD_INVALID',
-              `externalRef ${r.externalRef} is already used by ${current.id}, a ${current.kind} record`,
-            );
-        }
-        if (current && current.owner !== r.owner)
-          throw new BrokerError(
-            'RECORD_FORBIDDEN',
-            `${current.id} belongs to ${current.owner}; only it may change the record`,
-          );
-        if (current && r.id && r.expectedVersion !== current.version)
-          throw new BrokerError(
-            'RECORD_CONFLICT',
-            `${current.id} is at version ${current.version}, not ${r.expectedVersion ?? 'unknown'}`,
-          );
+        const current = (
+          r.id
+            ? this.db.prepare('SELECT * FROM records WHERE id = ?').get(r.id)
+            : r.externalRef
+              ? this.db
+                  .prepare('SELECT * FROM records WHERE owner = ? AND external_ref = ?')
+                  .get(r.owner, r.externalRef)
+              : undefined
+        ) as RecordRow | undefined;
+        const version = checkRecordPut(current, r);
         let id: string;
-        let version: number;
         if (current) {
           id = current.id;
-          version = current.version + 1;
         } else {
           const next =
             (
@@ -482,7 +463,6 @@ export class SqliteBrokerStore implements BrokerStore {
                 .get(r.kind) as { next: number }
             ).next - 1;
           id = `${r.kind}:${r.state}-${next}`;
-          version = 1;
         }
         const body = Buffer.from(r.encode(id, version, r.at));
         this.db

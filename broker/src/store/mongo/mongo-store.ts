@@ -18,6 +18,7 @@ import {
 } from '@cctns/pki';
 import type { TargetKey } from '../../alerts/targets.js';
 import { BrokerError } from '../../errors.js';
+import { checkRecordPut } from '../record-rules.js';
 import {
   auditCheckpointItem,
   auditColumns,
@@ -458,8 +459,6 @@ export class MongoBrokerStore implements BrokerStore {
         current = await this.m.Record.findOne({ _id: text(r.id) })
           .session(s)
           .lean();
-        if (!current || current.kind !== r.kind)
-          throw new BrokerError('RECORD_UNKNOWN', `no ${r.kind} record ${r.id}`);
       } else if (r.externalRef) {
         current = await this.m.Record.findOne({
           owner: text(r.owner),
@@ -467,29 +466,11 @@ export class MongoBrokerStore implements BrokerStore {
         })
           .session(s)
           .lean();
-        // A legacy system may number persons and vehicles alike: a reference never turns one
-        // kind of record into another.
-        if (current && current.kind !== r.kind)
-          throw new BrokerError(
-            'FIELD_INVALID',
-            `externalRef ${r.externalRef} is already used by ${current._id}, a ${current.kind} record`,
-          );
       }
-      if (current && current.owner !== r.owner)
-        throw new BrokerError(
-          'RECORD_FORBIDDEN',
-          `${current._id} belongs to ${current.owner}; only it may change the record`,
-        );
-      if (current && r.id && r.expectedVersion !== current.version)
-        throw new BrokerError(
-          'RECORD_CONFLICT',
-          `${current._id} is at version ${current.version}, not ${r.expectedVersion ?? 'unknown'}`,
-        );
+      const version = checkRecordPut(current ? { ...current, id: current._id } : undefined, r);
       let id: string;
-      let version: number;
       if (current) {
         id = current._id;
-        version = current.version + 1;
       } else {
         const name = recordCounter(r.kind);
         const counter = await this.m.Counter.findOne({ _id: name }).session(s).lean();
@@ -500,7 +481,6 @@ export class MongoBrokerStore implements BrokerStore {
           { upsert: true, session: s },
         );
         id = `${r.kind}:${r.state}-${next}`;
-        version = 1;
       }
       const fields = {
         district: r.district,
