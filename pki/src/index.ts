@@ -70,6 +70,7 @@ export {
 export {
   CHECKPOINT_JWS_TYPE,
   SqliteAuditTable,
+  auditEntry,
   signCheckpoint,
   verifyAudit,
   verifyAuditChain,

@@ -209,15 +209,20 @@ export class SqliteAuditTable {
   }
 }
 
-function toEntry(r: { seq: number; prev_hash: string; hash: string; body: string }): AuditEntry {
-  let body: AuditBody;
+/** An audit entry from its stored columns, whichever store kept them. */
+export function auditEntry(seq: number, prevHash: string, hash: string, body: string): AuditEntry {
+  let parsed: AuditBody;
   try {
-    body = JSON.parse(r.body) as AuditBody;
+    parsed = JSON.parse(body) as AuditBody;
   } catch {
     // A body that no longer parses was edited; verification reports it by its hash.
-    body = { at: '', actor: '', action: 'unreadable', outcome: 'failed', message: r.body };
+    parsed = { at: '', actor: '', action: 'unreadable', outcome: 'failed', message: body };
   }
-  return { seq: r.seq, prevHash: r.prev_hash, hash: r.hash, body };
+  return { seq, prevHash, hash, body: parsed };
+}
+
+function toEntry(r: { seq: number; prev_hash: string; hash: string; body: string }): AuditEntry {
+  return auditEntry(r.seq, r.prev_hash, r.hash, r.body);
 }
 
 /** Verifies an audit chain (see `verifyChain`): edited, deleted and inserted entries, by seq. */

@@ -8,6 +8,7 @@ import {
   type QueryFilter,
 } from 'mongoose';
 import {
+  auditEntry,
   canonicalJson,
   entryHash,
   GENESIS_HASH,
@@ -856,12 +857,5 @@ function toRecord(d: RecordDoc): StoredRecord {
 }
 
 function toAuditEntry(d: AuditDoc): AuditEntry {
-  let body: AuditBody;
-  try {
-    body = JSON.parse(d.body) as AuditBody;
-  } catch {
-    // A body that no longer parses was edited; verification reports it by its hash.
-    body = { at: '', actor: '', action: 'unreadable', outcome: 'failed', message: d.body };
-  }
-  return { seq: d._id, prevHash: d.prevHash, hash: d.hash, body };
+  return auditEntry(d._id, d.prevHash, d.hash, d.body);
 }
