@@ -26,7 +26,7 @@ import {
   testLogger,
 } from '../support/network.js';
 import type { ClientsReply, ClientsRequest } from './console-clients.js';
-import { line, percentile } from './report.js';
+import { line, note as noteFor, percentile, sleep, withTimeout } from './report.js';
 
 /**
  * The HQ console server with N browser-like socket.io clients (websocket transport, signed in
@@ -590,24 +590,5 @@ async function settle(c: { what: string; run: () => unknown }): Promise<void> {
 }
 
 function note(what: string): void {
-  process.stderr.write(`[${B}] ${what}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** `promise`, or a rejection after `ms`; leaves no timer behind. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  noteFor(B, what);
 }

@@ -23,7 +23,15 @@ import { startNats, type NatsServer } from '../support/nats.js';
 import { makePki, provision, tempDir, TEST_PASSPHRASE } from '../support/network.js';
 import { startCctns, type CctnsProcess } from '../support/processes.js';
 import { RawLink } from '../support/raw-link.js';
-import { line, nowMs, percentile, progress } from './report.js';
+import {
+  line,
+  note as noteFor,
+  nowMs,
+  percentile,
+  progress,
+  sleep,
+  withTimeout,
+} from './report.js';
 
 /**
  * Federation over a real NATS JetStream backbone: a nats-server with mutual TLS and three brokers
@@ -716,24 +724,5 @@ function rssOf(pid: number | undefined): number | undefined {
 }
 
 function note(what: string): void {
-  process.stderr.write(`[${B}] ${what}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** `promise`, or a rejection after `ms`; leaves no timer behind. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  noteFor(B, what);
 }

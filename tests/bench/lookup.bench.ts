@@ -34,7 +34,7 @@ import { validateRecord } from '../../broker/src/records/validate.js';
 import { generatePersons, mulberry32 } from '../support/indian-names.js';
 import { natsServerBin, startNats } from '../support/nats.js';
 import { makePki, provision, startBroker, tempDir, TEST_PASSPHRASE } from '../support/network.js';
-import { line, nowMs, percentile } from './report.js';
+import { line, note as noteFor, nowMs, percentile, sleep, withTimeout } from './report.js';
 
 /**
  * National person search: an agency (`agency/CBI/DELHI-HQ`, a RecordsClient over mutual-TLS
@@ -1067,24 +1067,5 @@ function fmt(n: number): string {
 }
 
 function note(what: string): void {
-  process.stderr.write(`[${B}] ${what}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** `promise`, or a rejection after `ms`; leaves no timer behind. */
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+  noteFor(B, what);
 }

@@ -25,3 +25,27 @@ export function progress(bench: string, done: number, total: number): void {
   else if (done === total || done % Math.max(1, Math.floor(total / 10)) === 0)
     process.stderr.write(`[${bench}] ${done}/${total}\n`);
 }
+
+/** A note on stderr: `[bench] what`. */
+export function note(bench: string, what: string): void {
+  process.stderr.write(`[${bench}] ${what}\n`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** `promise`, or a rejection after `ms`; leaves no timer behind. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
