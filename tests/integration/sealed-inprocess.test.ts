@@ -1,11 +1,5 @@
-import { InProcessStream } from '@cctns/broker';
+import { inProcessFactory } from '../support/federation-suite.js';
 import { sealedSuite } from '../support/sealed-suite.js';
 
-sealedSuite('in-process', async () => {
-  const stream = new InProcessStream();
-  return {
-    connect: async () => stream.connect(),
-    brokerOptions: async () => ({ backbone: stream.connect() }),
-    cleanup: async () => undefined,
-  };
-});
+// The embedded mode: every broker on one in-process backbone.
+sealedSuite('in-process', async () => inProcessFactory());

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backbone, Broker } from '@cctns/broker';
+import { InProcessStream, NatsBackbone, type Backbone, type Broker } from '@cctns/broker';
 import { JwsSigner, loadPrivateKey, signAlert, type Pki } from '@cctns/pki';
 import { Agent, composeAlert } from '@cctns/station-agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,12 +8,14 @@ import {
   enrollStation,
   eventually,
   makePki,
+  provision,
   runFast,
   startBroker,
   tempDir,
   testLogger,
   TEST_PASSPHRASE,
 } from './network.js';
+import { startNats } from './nats.js';
 import { freePort } from './processes.js';
 
 /** A backbone to federate over. */
@@ -25,6 +27,50 @@ export interface BackboneFactory {
   /** Restarts the backbone's server mid-stream (SIGKILL and start), where there is one. */
   restart?(): Promise<void>;
   cleanup(): Promise<void>;
+}
+
+/** Every broker on one in-process backbone (the embedded mode). */
+export function inProcessFactory(): BackboneFactory {
+  const stream = new InProcessStream();
+  return {
+    connect: async () => stream.connect(),
+    brokerOptions: async () => ({ backbone: stream.connect() }),
+    cleanup: async () => undefined,
+  };
+}
+
+/**
+ * A real nats-server (JetStream, mutual TLS with a `broker/<state>` certificate of the
+ * deployment's PKI); brokers join through their `nats` config field with their own certificates,
+ * and `connect` is a raw connection with another certificate of the same PKI.
+ */
+export async function natsFactory(
+  dir: string,
+  pki: Pki,
+  state: string,
+): Promise<BackboneFactory & { restart(): Promise<void> }> {
+  const serverTls = join(dir, 'nats-server-tls');
+  await provision(pki, pki.unlockCa(state, TEST_PASSPHRASE), `broker/${state}`, serverTls);
+  const clientTls = join(dir, 'nats-raw-client-tls');
+  await provision(pki, pki.unlockCa(state, TEST_PASSPHRASE), `broker/${state}`, clientTls);
+  const nats = await startNats({ tls: { dir: serverTls } });
+  return {
+    connect: () =>
+      NatsBackbone.connect({
+        servers: nats.url,
+        tls: {
+          ca: join(clientTls, 'root.pem'),
+          cert: join(clientTls, 'cert.pem'),
+          key: join(clientTls, 'key.pem'),
+        },
+      }),
+    brokerOptions: async () => ({ overrides: { nats: { servers: [nats.url] } } }),
+    restart: async () => {
+      await nats.kill();
+      await nats.restart();
+    },
+    cleanup: () => nats.stop(),
+  };
 }
 
 /**
