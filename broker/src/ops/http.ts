@@ -1,8 +1,12 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Metrics } from './metrics.js';
+import { processMetrics } from './process-metrics.js';
 
-/** Starts the health and metrics endpoint: `GET /healthz` (JSON) and `GET /metrics` (Prometheus). */
+/**
+ * Starts the health and metrics endpoint: `GET /healthz` (JSON) and `GET /metrics` (Prometheus:
+ * the broker's metrics, then the process's memory and CPU).
+ */
 export async function startOpsServer(
   listen: string,
   metrics: Metrics,
@@ -19,7 +23,9 @@ export async function startOpsServer(
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ status: 'ok', ...health() }));
     } else if (req.method === 'GET' && req.url === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics.render());
+      res
+        .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+        .end(metrics.render() + processMetrics());
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })
