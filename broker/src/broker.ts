@@ -28,8 +28,10 @@ import {
 import { pino, type Logger } from 'pino';
 import { Intake } from './alerts/intake.js';
 import { DEFAULT_POLICY, loadPolicy } from './alerts/policy.js';
-import { directorySubject, type Backbone, type BackboneResponder } from './backbone/backbone.js';
-import { Federation } from './backbone/federation.js';
+import type { Backbone, BackboneResponder } from './backbone/backbone.js';
+import { directorySubject } from './routing/subjects.js';
+import { Admission } from './alerts/admission.js';
+import { Federation } from './alerts/federation.js';
 import { InProcessStream } from './backbone/in-process.js';
 import { NatsBackbone } from './backbone/nats.js';
 import type { BrokerConfig } from './config/config.js';
@@ -80,6 +82,11 @@ function createMetrics(): Metrics {
   m.counter('cctns_refusals_total', 'Refused links and messages, by reason');
   m.counter('cctns_enrollments_total', 'Certificates issued over the network');
   m.counter('cctns_alerts_applied_total', "Alerts from the backbone added to this broker's log");
+  m.counter('cctns_signature_checks_total', 'End-to-end signature checks made, by kind');
+  m.counter(
+    'cctns_signature_checks_reused_total',
+    'Copies of signed bytes already verified here (own copy back from the backbone, broadcast copies), by kind',
+  );
   m.counter(
     'cctns_backbone_refusals_total',
     'Backbone messages refused (signature, scope, subject), by reason',
@@ -202,30 +209,28 @@ export class Broker {
           })
         : new InProcessStream(await store.head()).connect());
     const home = state;
-    const federation = new Federation({
-      backbone,
+    // One admission core for what stations send and what the backbone brings.
+    const admission = new Admission({
       store,
       trust,
+      policy,
+      clock,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      metrics,
+    });
+    const federation = new Federation({
+      backbone,
+      admission,
+      store,
       hub,
       metrics,
       logger,
       clock,
-      policy,
       home,
     });
     await backbone.ensureAfter(await store.head());
     await federation.start(`broker-${home}-${config.replica}`);
-    const intake = new Intake({
-      backbone,
-      federation,
-      policy,
-      store,
-      trust,
-      metrics,
-      logger,
-      clock,
-      maxMessageBytes: config.limits.maxMessageBytes,
-    });
+    const intake = new Intake({ admission, backbone, federation, metrics, logger });
     const sessions = new Set<StationSession>();
     const signer = new JwsSigner(
       loadPrivateKey(keyPem.toString(), undefined, 'the broker key').privateKey,

@@ -15,7 +15,7 @@ export {
   statesOfTargets,
   targetsOf,
   type TargetKey,
-} from './alerts/targets.js';
+} from './routing/targets.js';
 export {
   checkScope,
   DEFAULT_POLICY,
@@ -34,14 +34,15 @@ export type {
   PublishAck,
 } from './backbone/backbone.js';
 export { InProcessStream } from './backbone/in-process.js';
-export { Federation } from './backbone/federation.js';
+export { Federation } from './alerts/federation.js';
+export { Admission, type AdmittedAlert, type AdmittedReceipt } from './alerts/admission.js';
 export {
   alertSubjects,
   consumerFilter,
   kindOfSubject,
   receiptSubject,
   SUBJECT_ROOT,
-} from './backbone/subjects.js';
+} from './routing/subjects.js';
 export { CONTENT_LIMITS, expiryOf, validateAlert, validateReceipt } from './alerts/validate.js';
 export { Hub, type Wakeable } from './link/hub.js';
 export { Metrics } from './ops/metrics.js';

@@ -200,4 +200,23 @@ describe('station to station over the state broker', () => {
     await eventually(() => c.store.inboxItem(marker.identifier), 10_000, 'marker');
     expect(c.store.inboxItem(alert.identifier)).toBeUndefined();
   });
+
+  it('checks the signature of an alert and of each receipt once at its broker, not again when its own copy comes back from the backbone', async () => {
+    const m = broker.metrics;
+    const checks = (kind: string) => m.value('cctns_signature_checks_total', { kind });
+    const reused = (kind: string) => m.value('cctns_signature_checks_reused_total', { kind });
+    const before = { alert: checks('alert'), reusedAlert: reused('alert') };
+    const alert = alertFrom(a, { stations: [c.identity] });
+    await a.send(alert);
+    await eventually(() => c.store.inboxItem(alert.identifier), 10_000, 'delivered to c');
+    await eventually(
+      async () => (await broker.store.receipts(alert.identifier)).length >= 1,
+      10_000,
+      'a receipt recorded',
+    );
+    expect(checks('alert') - before.alert).toBe(1);
+    expect(reused('alert') - before.reusedAlert).toBeGreaterThanOrEqual(1);
+    // Every receipt was checked once at the edge and its copy from the backbone reused it.
+    expect(reused('receipt')).toBeGreaterThanOrEqual(checks('receipt'));
+  });
 });

@@ -1,7 +1,7 @@
 import { formatIdentity, stateOfIdentity, type Identity } from '@cctns/pki';
 import { readJsonFile } from '../config/json-file.js';
 import { BrokerError } from '../errors.js';
-import type { TargetKey } from './targets.js';
+import type { TargetKey } from '../routing/targets.js';
 
 /** How far a kind of sender may reach with one kind of target. */
 export type Reach = 'any' | 'own-state' | 'none';

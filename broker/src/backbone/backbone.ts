@@ -33,16 +33,6 @@ export interface BackboneResponder {
   stop(): Promise<void>;
 }
 
-/** The request/reply subject of a state's lookups (outside the stream's subjects). */
-export function lookupSubject(state: string): string {
-  return `cctns.lookup.v1.${state}`;
-}
-
-/** The request/reply subject of a state's directory (station certificates). */
-export function directorySubject(state: string): string {
-  return `cctns.directory.v1.${state}`;
-}
-
 /** Connection health, as the broker's /healthz reports it. */
 export type BackboneStatus = 'connected' | 'reconnecting' | 'closed';
 

@@ -7,7 +7,7 @@ import type {
   PublishAck,
 } from './backbone.js';
 import { BrokerError } from '../errors.js';
-import { subjectMatches } from './subjects.js';
+import { subjectMatches } from './wildcard.js';
 
 /** How long a dedup id is remembered (as JetStream's default duplicate window). */
 const DEDUP_WINDOW_MS = 2 * 60 * 1000;

@@ -27,7 +27,7 @@ import type {
   PublishAck,
 } from './backbone.js';
 import { BrokerError } from '../errors.js';
-import { SUBJECT_ROOT } from './subjects.js';
+import { SUBJECT_ROOT } from '../routing/subjects.js';
 
 /** The header carrying a message's kind; the payload is the bare JWS, so the kind travels beside it. */
 export const KIND_HEADER = 'Cctns-Kind';

@@ -10,7 +10,7 @@ import type {
   RenewRequest,
 } from '@cctns/proto';
 import type { Logger } from 'pino';
-import { listenKeys } from '../alerts/targets.js';
+import { listenKeys } from '../routing/targets.js';
 import { BrokerError } from '../errors.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { BrokerStore } from '../store/store.js';

@@ -4,7 +4,7 @@ import type { AgentMessage, BrokerMessage } from '@cctns/proto';
 import type { Logger } from 'pino';
 import type { Intake } from '../alerts/intake.js';
 import { actorOf, type Audit } from '../audit/audit.js';
-import { listenKeys, type TargetKey } from '../alerts/targets.js';
+import { listenKeys, type TargetKey } from '../routing/targets.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import type { Hub } from '../link/hub.js';
 import { deliveryOf, LogPump, writeWithBackpressure } from '../link/pump.js';
@@ -149,6 +149,8 @@ export class StationSession {
               this.log.error({ err }, 'delivery failed');
               this.call.emit('error', toServiceError(err, this.log));
             },
+            // What the log read would skip: entries that expired before they reached the link.
+            (e) => e.expiresAt === null || e.expiresAt > this.deps.clock(),
           );
           this.pump = pump;
           this.unsubscribe = this.deps.hub.subscribe(this.keys, pump);

@@ -109,4 +109,30 @@ describe('Hub', () => {
     expect(hub.publish(['state/MH'])).toBe(1);
     expect(a.wakes).toBe(1);
   });
+
+  it('hands the appended entry to subscribers that take entries, and wakes the others', () => {
+    const hub = new Hub();
+    const waker = new Link();
+    const offered: string[] = [];
+    const taker = {
+      wake: () => offered.push('woken'),
+      offer: (e: { id: string }) => offered.push(e.id),
+    };
+    hub.subscribe(PUNE_PS1, waker);
+    hub.subscribe(PUNE_PS2, taker);
+    const entry = {
+      seq: 7,
+      kind: 'alert' as const,
+      id: 'alert-7',
+      sender: 'station/MH/PUNE/PS9',
+      targets: ['district/MH/PUNE'],
+      expiresAt: null,
+      createdAt: new Date(0),
+      ref: null,
+      jws: 'x',
+    };
+    expect(hub.publish(entry.targets, entry)).toBe(2);
+    expect(waker.wakes).toBe(1);
+    expect(offered).toEqual(['alert-7']);
+  });
 });

@@ -1,14 +1,18 @@
-import type { TargetKey } from '../alerts/targets.js';
+import type { TargetKey } from '../routing/targets.js';
+import type { LogEntry } from '../store/store.js';
 
 /** Something woken when an entry addressed to one of its keys is appended. */
 export interface Wakeable {
   wake(): void;
+  /** Takes the appended entry itself (a stream that is caught up sends it without a read). */
+  offer?(entry: LogEntry): void;
 }
 
 /**
  * Connects new log entries to the open links that should see them. Links subscribe with their
- * keys; publishing an entry wakes exactly the links listening on one of its targets, which then
- * read the log from their own cursor (so ordering and catch-up need no special case).
+ * keys; publishing an entry reaches exactly the links listening on one of its targets: a link
+ * that is caught up takes the entry as it is (no read of the log per link per entry), any other
+ * reads the log from its own cursor (so ordering and catch-up need no special case).
  */
 export class Hub {
   private readonly byKey = new Map<TargetKey, Set<Wakeable>>();
@@ -36,11 +40,17 @@ export class Hub {
     };
   }
 
-  /** Wakes every subscriber listening on any of `targets`, once each. */
-  publish(targets: readonly TargetKey[]): number {
+  /**
+   * Reaches every subscriber listening on any of `targets`, once each: offers it `entry` (the
+   * entry just appended, in log order) or, without one, wakes it. Returns how many were reached.
+   */
+  publish(targets: readonly TargetKey[], entry?: LogEntry): number {
     const woken = new Set<Wakeable>(this.everything);
     for (const t of targets) for (const sub of this.byKey.get(t) ?? []) woken.add(sub);
-    for (const sub of woken) sub.wake();
+    for (const sub of woken) {
+      if (entry && sub.offer) sub.offer(entry);
+      else sub.wake();
+    }
     return woken.size;
   }
 }

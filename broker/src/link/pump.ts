@@ -4,22 +4,32 @@ import type { Wakeable } from './hub.js';
 
 /** Log entries read per query. */
 const BATCH = 256;
+/** Entries offered to a caught-up stream that may wait for it; beyond, it reads the log again. */
+const MAX_PENDING = 512;
 
 /**
- * Moves a stream along the log: each wake-up reads the entries after its cursor (in batches) and
- * emits them in order; wake-ups that arrive while it runs coalesce into one more pass. Station
- * links and supervision streams both use it, with their own reader.
+ * Moves a stream along the log. While it is behind, each wake-up reads the entries after its
+ * cursor (in batches) and emits them in order; wake-ups that arrive while it runs coalesce into
+ * one more pass. Once a read finds nothing more, the stream is caught up ("live"): entries the hub
+ * offers as they are appended are emitted as they are, without reading the log (one query per
+ * link per entry would not scale to thousands of links); a stream that falls behind (a slow link,
+ * too many entries waiting) goes back to reading. Station links and supervision streams both use
+ * it, with their own reader and filter.
  */
 export class LogPump implements Wakeable {
   private pumping = false;
   private dirty = false;
   private stopped = false;
+  private live = false;
+  private pending: LogEntry[] = [];
 
   constructor(
     private cursor: number,
     private readonly read: (afterSeq: number, limit: number) => Promise<LogEntry[]>,
     private readonly emit: (entry: LogEntry) => Promise<void>,
     private readonly onError: (err: unknown) => void,
+    /** Which offered entries the reader would have returned (e.g. not expired). */
+    private readonly accepts: (entry: LogEntry) => boolean = () => true,
   ) {}
 
   /** The last sequence emitted. */
@@ -27,22 +37,46 @@ export class LogPump implements Wakeable {
     return this.cursor;
   }
 
-  /** Asks for a pass (called by the hub when something for this stream was appended). */
+  /** Asks for a pass over the log (called when the stream starts, or may have missed something). */
   wake(): void {
     if (this.stopped) return;
     this.dirty = true;
+    this.live = false;
+    if (!this.pumping) void this.run();
+  }
+
+  /** Takes an entry just appended to the log (in log order) that this stream listens to. */
+  offer(entry: LogEntry): void {
+    if (this.stopped) return;
+    if (!this.live || this.pending.length >= MAX_PENDING) {
+      this.pending = [];
+      this.wake();
+      return;
+    }
+    if (!this.accepts(entry)) return;
+    this.pending.push(entry);
     if (!this.pumping) void this.run();
   }
 
   /** Stops emitting (the stream is gone). */
   stop(): void {
     this.stopped = true;
+    this.pending = [];
   }
 
   private async run(): Promise<void> {
     this.pumping = true;
     try {
-      while (this.dirty && !this.stopped) {
+      while (!this.stopped) {
+        const next = this.pending.shift();
+        if (next) {
+          if (next.seq > this.cursor) {
+            await this.emit(next);
+            this.cursor = Math.max(this.cursor, next.seq);
+          }
+          continue;
+        }
+        if (!this.dirty) break;
         this.dirty = false;
         for (;;) {
           const entries = await this.read(this.cursor, BATCH);
@@ -53,6 +87,8 @@ export class LogPump implements Wakeable {
           }
           if (entries.length < BATCH) break;
         }
+        // Caught up, unless something arrived meanwhile (then read once more).
+        if (!this.dirty) this.live = true;
       }
     } catch (err) {
       this.onError(err);

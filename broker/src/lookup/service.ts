@@ -9,7 +9,8 @@ import {
 } from '@cctns/proto';
 import type { Logger } from 'pino';
 import { actorOf, type Audit } from '../audit/audit.js';
-import { lookupSubject, type Backbone, type BackboneResponder } from '../backbone/backbone.js';
+import type { Backbone, BackboneResponder } from '../backbone/backbone.js';
+import { lookupSubject } from '../routing/subjects.js';
 import { BrokerError } from '../errors.js';
 import { authenticate } from '../grpc/auth.js';
 import { unary } from '../grpc/status.js';

@@ -2,7 +2,7 @@ import { parseIdentity } from '@cctns/pki';
 import { Alert, Category, enumLabel, NotifyChannel, Severity } from '@cctns/proto';
 import type { Logger } from 'pino';
 import { PeriodicPass } from './periodic.js';
-import { listenKeys } from '../alerts/targets.js';
+import { listenKeys } from '../routing/targets.js';
 import type { BrokerStore } from '../store/store.js';
 import type { ContactDirectory } from './contacts.js';
 import type { Channel } from './provider.js';

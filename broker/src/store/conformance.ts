@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { verifyAuditChain, type AuditBody } from '@cctns/pki';
-import type { TargetKey } from '../alerts/targets.js';
+import type { TargetKey } from '../routing/targets.js';
 import { exportLine, type ExportItem } from './export.js';
 import type {
   BrokerStore,

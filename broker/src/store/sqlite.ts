@@ -6,7 +6,7 @@ import {
   type AuditFilter,
   type AuditHead,
 } from '@cctns/pki';
-import type { TargetKey } from '../alerts/targets.js';
+import type { TargetKey } from '../routing/targets.js';
 import type {
   AppendResult,
   BrokerStore,

@@ -1,5 +1,5 @@
 import type { AuditBody, AuditEntry, AuditFilter, AuditHead } from '@cctns/pki';
-import type { TargetKey } from '../alerts/targets.js';
+import type { TargetKey } from '../routing/targets.js';
 import type { ExportItem, ImportReport } from './export.js';
 
 /** What the ordered log holds: alerts, and receipts routed back to an alert's originator. */

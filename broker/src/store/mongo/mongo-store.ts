@@ -17,7 +17,7 @@ import {
   type AuditFilter,
   type AuditHead,
 } from '@cctns/pki';
-import type { TargetKey } from '../../alerts/targets.js';
+import type { TargetKey } from '../../routing/targets.js';
 import { BrokerError } from '../../errors.js';
 import { checkRecordPut } from '../record-rules.js';
 import {

@@ -1,5 +1,5 @@
 import { STATE_CODES, parseIdentity, stateOfIdentity } from '@cctns/pki';
-import type { TargetKey } from '../alerts/targets.js';
+import type { TargetKey } from './targets.js';
 
 /**
  * The subject scheme. Everything a state's brokers must see lives under `cctns.v1.<STATE>.`, so
@@ -66,14 +66,12 @@ export function kindOfSubject(subject: string): 'alert' | 'receipt' | undefined 
   return undefined;
 }
 
-/** True when a NATS subject matches a filter with `*` and `>` wildcards. */
-export function subjectMatches(filter: string, subject: string): boolean {
-  const f = filter.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '>') return s.length > i;
-    if (i >= s.length) return false;
-    if (f[i] !== '*' && f[i] !== s[i]) return false;
-  }
-  return f.length === s.length;
+/** The request/reply subject of a state's lookups (outside the stream's subjects). */
+export function lookupSubject(state: string): string {
+  return `cctns.lookup.v1.${state}`;
+}
+
+/** The request/reply subject of a state's directory (station certificates). */
+export function directorySubject(state: string): string {
+  return `cctns.directory.v1.${state}`;
 }

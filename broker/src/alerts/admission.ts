@@ -1,0 +1,298 @@
+import {
+  isPkiError,
+  openAlert,
+  openReceipt,
+  parseIdentity,
+  type TrustStore,
+  type VerifiedCertificate,
+} from '@cctns/pki';
+import { Alert, MsgType, ReceiptKind, type Receipt } from '@cctns/proto';
+import { BrokerError } from '../errors.js';
+import { inheritedTargets, type EntryReader } from '../routing/inherited.js';
+import { alertSubjects, receiptSubject } from '../routing/subjects.js';
+import { listenKeys, targetsOf, type TargetKey } from '../routing/targets.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { LogEntry } from '../store/store.js';
+import { checkNotify, checkScope, checkSealed, type ScopePolicy } from './policy.js';
+import { expiryOf, validateAlert, validateReceipt } from './validate.js';
+import { digestOf, VerifiedCache } from './verified.js';
+
+/** Where a message comes from: a connected identity (edge) or the backbone (another broker, or this one). */
+export type Origin = 'edge' | 'backbone';
+
+/** The receipt kinds as stored. */
+export type ReceiptKindName = 'delivered' | 'read' | 'acknowledged';
+
+const RECEIPT_KINDS: Record<number, ReceiptKindName> = {
+  [ReceiptKind.RECEIPT_KIND_DELIVERED]: 'delivered',
+  [ReceiptKind.RECEIPT_KIND_READ]: 'read',
+  [ReceiptKind.RECEIPT_KIND_ACKNOWLEDGED]: 'acknowledged',
+};
+
+/** An alert that passed admission, with the targets it is stored and routed under. */
+export interface AdmittedAlert {
+  alert: Alert;
+  signer: VerifiedCertificate;
+  targets: TargetKey[];
+  expiresAt: Date | null;
+}
+
+/** A receipt that passed admission, with the alert it is for. */
+export interface AdmittedReceipt {
+  receipt: Receipt;
+  signer: VerifiedCertificate;
+  alert: LogEntry;
+  kind: ReceiptKindName;
+}
+
+/** What admission needs from the broker. */
+export interface AdmissionDeps {
+  store: EntryReader;
+  trust: TrustStore;
+  policy: ScopePolicy;
+  clock: () => Date;
+  maxMessageBytes: number;
+  metrics: Metrics;
+  /** Verified messages remembered (default: a cache of its own). */
+  verified?: VerifiedCache<Opened>;
+}
+
+/** What verifying a signed message gave. */
+export type Opened =
+  | { kind: 'alert'; alert: Alert; signer: VerifiedCertificate }
+  | { kind: 'receipt'; receipt: Receipt; signer: VerifiedCertificate };
+
+/** Maps a verification failure to the refusal an edge peer gets (it may learn what was wrong). */
+function edgeRefusal(err: unknown): BrokerError {
+  if (isPkiError(err, 'MESSAGE_MALFORMED'))
+    return new BrokerError('MALFORMED', err.message, { cause: err });
+  if (isPkiError(err, 'SIGNER_MISMATCH'))
+    return new BrokerError('SIGNER_MISMATCH', err.message, { cause: err });
+  if (isPkiError(err))
+    return new BrokerError('SIGNATURE_INVALID', `signature refused: ${err.message}`, {
+      cause: err,
+    });
+  return new BrokerError('SIGNATURE_INVALID', 'the signature does not verify', { cause: err });
+}
+
+/** Maps a verification failure of a backbone message: whatever the cause, the signature is refused. */
+function backboneRefusal(err: unknown): BrokerError {
+  return new BrokerError(
+    'SIGNATURE_INVALID',
+    `signature refused: ${isPkiError(err) ? err.message : 'does not verify'}`,
+    { cause: err },
+  );
+}
+
+/** The identifier inside a signed alert, read without verifying (only to find an identical copy). */
+function alertIdOf(jws: string): string | undefined {
+  try {
+    const payload = jws.split('.')[1];
+    return payload
+      ? Alert.decode(Buffer.from(payload, 'base64url')).identifier || undefined
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The one admission core of alerts and receipts. The edge (a station, HQ or agency link) and the
+ * backbone consumer both call it, so every rule is written once: end-to-end signature and chain,
+ * signer = sender, content, scope policy, notify and sealed rules, references, targets; for the
+ * backbone also the subject against the targets derived from the signed alert, so a compromised
+ * broker cannot inject or misroute anything. Signature checks of bytes this broker has already
+ * verified (its own copy coming back, the other state copies of a broadcast) are reused by
+ * digest; everything else is verified.
+ */
+export class Admission {
+  private readonly verified: VerifiedCache<Opened>;
+
+  constructor(private readonly deps: AdmissionDeps) {
+    this.verified = deps.verified ?? new VerifiedCache<Opened>();
+  }
+
+  /** How many signature checks are remembered now (for metrics and tests). */
+  get rememberedVerifications(): number {
+    return this.verified.size;
+  }
+
+  private checkSize(jws: string): void {
+    if (Buffer.byteLength(jws) > this.deps.maxMessageBytes) {
+      throw new BrokerError(
+        'TOO_LARGE',
+        `the message is larger than ${this.deps.maxMessageBytes} bytes`,
+      );
+    }
+  }
+
+  private sameSigner(peer: VerifiedCertificate, signer: VerifiedCertificate): void {
+    if (signer.identityString !== peer.identityString) {
+      throw new BrokerError(
+        'SIGNER_MISMATCH',
+        `signed by ${signer.identityString}, but this link belongs to ${peer.identityString}`,
+      );
+    }
+  }
+
+  /** Verifies (or finds verified) a signed message of `kind`. */
+  private async open<K extends Opened['kind']>(
+    kind: K,
+    jws: string,
+    digest: string,
+    now: Date,
+    origin: Origin,
+  ): Promise<Extract<Opened, { kind: K }>> {
+    const known = this.verified.get(digest);
+    if (known?.kind === kind) {
+      this.deps.metrics.inc('cctns_signature_checks_reused_total', { kind });
+      return known as Extract<Opened, { kind: K }>;
+    }
+    this.deps.metrics.inc('cctns_signature_checks_total', { kind });
+    let opened: Opened;
+    try {
+      opened =
+        kind === 'alert'
+          ? { kind: 'alert', ...(await openAlert(jws, this.deps.trust, { at: now })) }
+          : { kind: 'receipt', ...(await openReceipt(jws, this.deps.trust, { at: now })) };
+    } catch (err) {
+      throw origin === 'edge' ? edgeRefusal(err) : backboneRefusal(err);
+    }
+    this.verified.set(digest, opened);
+    return opened as Extract<Opened, { kind: K }>;
+  }
+
+  /** Content, scope, notify and sealed rules; returns the alert's own targets. */
+  private checkAlert(alert: Alert, signer: VerifiedCertificate, now: Date): TargetKey[] {
+    validateAlert(alert, now);
+    const own = targetsOf(alert.to);
+    checkScope(signer.identity, own, this.deps.policy);
+    checkNotify(signer.identity, alert.police?.notify ?? []);
+    checkSealed(signer.identity, alert.police?.sealed ?? '', alert.to);
+    return own;
+  }
+
+  private async targetsOf(alert: Alert, own: TargetKey[]): Promise<TargetKey[]> {
+    return [...new Set([...own, ...(await inheritedTargets(this.deps.store, alert))])].sort();
+  }
+
+  /**
+   * Admits an alert from a connected identity. Returns the stored entry instead when the same
+   * sender sent this identifier before (idempotent resend).
+   */
+  async alertFromPeer(
+    peer: VerifiedCertificate,
+    jws: string,
+  ): Promise<{ admitted: AdmittedAlert } | { duplicate: LogEntry }> {
+    this.checkSize(jws);
+    const now = this.deps.clock();
+    const { alert, signer } = await this.open('alert', jws, digestOf(jws), now, 'edge');
+    this.sameSigner(peer, signer);
+    const own = this.checkAlert(alert, signer, now);
+    const expiresAt = expiryOf(alert);
+    if (expiresAt && expiresAt <= now)
+      throw new BrokerError('EXPIRED', `the alert expired at ${expiresAt.toISOString()}`);
+    const existing = await this.deps.store.get('alert', alert.identifier);
+    if (existing) {
+      if (existing.sender !== alert.sender)
+        throw new BrokerError('FIELD_INVALID', 'this identifier is already used by another sender');
+      return { duplicate: existing };
+    }
+    if (alert.msgType === MsgType.MSG_TYPE_UPDATE || alert.msgType === MsgType.MSG_TYPE_CANCEL) {
+      for (const ref of alert.references) {
+        const earlier = await this.deps.store.get('alert', ref);
+        if (!earlier || earlier.sender !== alert.sender) {
+          throw new BrokerError(
+            'REFERENCE_UNKNOWN',
+            `referenced alert ${JSON.stringify(ref.slice(0, 128))} is unknown here or was sent by someone else`,
+          );
+        }
+      }
+    }
+    const targets = await this.targetsOf(alert, own);
+    if (targets.length === 0)
+      throw new BrokerError(
+        'FIELD_INVALID',
+        'the alert addresses nobody (to: stations, districts, states or national)',
+      );
+    return { admitted: { alert, signer, targets, expiresAt } };
+  }
+
+  /**
+   * Admits an alert read from the backbone on `subject`. Returns undefined when the alert is
+   * already in the log (another copy of the same signed bytes, or the same sender's resend).
+   */
+  async alertFromBackbone(subject: string, jws: string): Promise<AdmittedAlert | undefined> {
+    const now = this.deps.clock();
+    const digest = digestOf(jws);
+    // Another copy of an alert already in the log (one per subject it was published on): the
+    // very same signed bytes were checked when the first copy was applied.
+    const remembered = this.verified.get(digest);
+    const id = remembered?.kind === 'alert' ? remembered.alert.identifier : alertIdOf(jws);
+    const known = id ? await this.deps.store.get('alert', id) : undefined;
+    if (known && known.jws === jws) return undefined;
+    const { alert, signer } = await this.open('alert', jws, digest, now, 'backbone');
+    const own = this.checkAlert(alert, signer, now);
+    const targets = await this.targetsOf(alert, own);
+    if (!alertSubjects(targets, alert.sender).includes(subject)) {
+      throw new BrokerError(
+        'SUBJECT_INVALID',
+        `alert ${alert.identifier} does not belong on ${subject}`,
+      );
+    }
+    // The identifier read before verifying may not be the signed one when the bytes were forged.
+    const existing =
+      id === alert.identifier ? known : await this.deps.store.get('alert', alert.identifier);
+    if (existing) {
+      if (existing.sender !== alert.sender)
+        throw new BrokerError('FIELD_INVALID', 'this identifier is already used by another sender');
+      return undefined;
+    }
+    return { alert, signer, targets, expiresAt: expiryOf(alert) };
+  }
+
+  /** The alert a receipt is for, checked to have addressed the receipt's station. */
+  private async receiptAlert(receipt: Receipt, origin: Origin): Promise<LogEntry> {
+    const alert = await this.deps.store.get('alert', receipt.alertId);
+    if (!alert)
+      throw new BrokerError(
+        'ALERT_UNKNOWN',
+        origin === 'edge'
+          ? `no alert ${JSON.stringify(receipt.alertId.slice(0, 128))} here`
+          : `receipt for alert ${receipt.alertId} that is unknown here`,
+      );
+    if (!listenKeys(parseIdentity(receipt.station)).some((k) => alert.targets.includes(k))) {
+      throw new BrokerError(
+        'NOT_RECIPIENT',
+        `${receipt.station} was not addressed by alert ${alert.id}`,
+      );
+    }
+    return alert;
+  }
+
+  /** Admits a receipt from a connected identity. */
+  async receiptFromPeer(peer: VerifiedCertificate, jws: string): Promise<AdmittedReceipt> {
+    this.checkSize(jws);
+    const now = this.deps.clock();
+    const { receipt, signer } = await this.open('receipt', jws, digestOf(jws), now, 'edge');
+    this.sameSigner(peer, signer);
+    validateReceipt(receipt, now);
+    const alert = await this.receiptAlert(receipt, 'edge');
+    return { receipt, signer, alert, kind: RECEIPT_KINDS[receipt.kind]! };
+  }
+
+  /** Admits a receipt read from the backbone on `subject`. */
+  async receiptFromBackbone(subject: string, jws: string): Promise<AdmittedReceipt> {
+    const now = this.deps.clock();
+    const { receipt, signer } = await this.open('receipt', jws, digestOf(jws), now, 'backbone');
+    validateReceipt(receipt, now);
+    const alert = await this.receiptAlert(receipt, 'backbone');
+    if (subject !== receiptSubject(alert.sender) && subject !== receiptSubject(receipt.station)) {
+      throw new BrokerError(
+        'SUBJECT_INVALID',
+        `a receipt of ${receipt.station} for ${alert.sender} does not belong on ${subject}`,
+      );
+    }
+    return { receipt, signer, alert, kind: RECEIPT_KINDS[receipt.kind]! };
+  }
+}
