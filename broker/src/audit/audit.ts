@@ -30,10 +30,17 @@ export const DEFAULT_CHECKPOINT_SECONDS = 300;
 export class Audit {
   private lastCheckpointSeq = -1;
   private readonly periodic: PeriodicPass;
+  /** Entries waiting for the next group commit, with who waits for each. */
+  private waiting: Array<{
+    body: AuditBody;
+    resolve: (e: AuditEntry) => void;
+    reject: (err: unknown) => void;
+  }> = [];
+  private flushScheduled = false;
 
   constructor(
     private readonly deps: {
-      store: BrokerStore;
+      store: Pick<BrokerStore, 'appendAudits' | 'auditHead' | 'addAuditCheckpoint'>;
       /** `broker/<home>`: the log a checkpoint is of. */
       identity: string;
       signer: () => JwsSigner;
@@ -49,10 +56,40 @@ export class Audit {
     );
   }
 
-  /** Appends an entry; throws when the store cannot (callers refuse what they cannot audit). */
-  async record(r: AuditRecord): Promise<AuditEntry> {
+  /**
+   * Appends an entry; throws when the store cannot (callers refuse what they cannot audit).
+   * Entries recorded in the same turn of the event loop (alerts from many links, the records a
+   * lookup disclosed) are committed together in one transaction, in the order recorded, on the
+   * same chain; each caller resumes once its entry is stored.
+   */
+  record(r: AuditRecord): Promise<AuditEntry> {
     const { at, ...rest } = r;
-    return this.deps.store.appendAudit({ ...rest, at: (at ?? this.deps.clock()).toISOString() });
+    const body: AuditBody = { ...rest, at: (at ?? this.deps.clock()).toISOString() };
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ body, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** Records several entries in order, in one commit. */
+  recordAll(records: readonly AuditRecord[]): Promise<AuditEntry[]> {
+    return Promise.all(records.map((r) => this.record(r)));
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    try {
+      const entries = await this.deps.store.appendAudits(batch.map((w) => w.body));
+      batch.forEach((w, i) => w.resolve(entries[i]!));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    }
   }
 
   /** Appends an entry, logging instead of throwing (for refusals: the refusal stands regardless). */
@@ -93,6 +130,7 @@ export class Audit {
   /** Stops, after a last checkpoint of whatever was appended since the previous one. */
   async stop(): Promise<void> {
     await this.periodic.stop();
+    await this.flush();
     await this.checkpoint().catch((err: unknown) =>
       this.deps.logger.error({ err: (err as Error).message }, 'last audit checkpoint failed'),
     );

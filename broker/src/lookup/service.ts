@@ -182,22 +182,19 @@ export class Lookups {
       });
       throw err;
     }
-    // Nothing is disclosed that is not audited first.
-    await this.deps.audit.record({
-      ...base,
-      outcome: 'ok',
-      subject: req.id,
-      results: matches.length,
-    });
-    for (const m of matches)
-      await this.deps.audit.record({
+    // Nothing is disclosed that is not audited first: the lookup and every record it discloses,
+    // in one commit.
+    await this.deps.audit.recordAll([
+      { ...base, outcome: 'ok', subject: req.id, results: matches.length },
+      ...matches.map((m) => ({
         ...actor,
         action: 'record.disclosed',
-        outcome: 'ok',
+        outcome: 'ok' as const,
         subject: m.record!.id,
         purpose: base.purpose!,
         details: { lookup: req.id, score: Math.round(m.score * 1000) / 1000 },
-      });
+      })),
+    ]);
     if (this.deps.onHit)
       for (const m of matches) {
         const status = statusName(kind as 'person', statusOf(m));

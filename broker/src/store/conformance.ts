@@ -720,6 +720,24 @@ export function storeConformance(
         expect(entries.find((e) => e.body.query)!.body.query).toEqual({ name: 'राम कुमार' });
       });
 
+      it('appends a batch in order in one call, chained exactly as single appends, beside concurrent writers', async () => {
+        await store.appendAudit(body(1));
+        const [batch] = await Promise.all([
+          store.appendAudits([body(2), body(3), body(4)]),
+          store.appendAudit(body(5)),
+        ]);
+        expect(batch.map((e) => e.body.at)).toEqual([2, 3, 4].map((i) => body(i).at));
+        expect(batch[1]!.prevHash).toBe(batch[0]!.hash);
+        expect(batch[2]!.prevHash).toBe(batch[1]!.hash);
+        expect(await store.appendAudits([])).toEqual([]);
+        const entries = await store.auditEntries(0, 100);
+        expect(entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+        expect(verifyAuditChain(entries)).toMatchObject({ ok: true, entries: 5 });
+        // Consecutive, whichever writer went first.
+        expect(batch.map((e) => e.seq - batch[0]!.seq)).toEqual([0, 1, 2]);
+        expect(entries.filter((e) => batch.some((b) => b.seq === e.seq))).toEqual(batch);
+      });
+
       it('finds entries by actor, action, subject and time, and keeps signed checkpoints', async () => {
         for (let i = 1; i <= 6; i++) await store.appendAudit(body(i));
         const seqs = async (f: Parameters<BrokerStore['findAudit']>[0]) =>

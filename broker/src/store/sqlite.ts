@@ -766,6 +766,10 @@ export class SqliteBrokerStore implements BrokerStore {
   async appendAudit(body: AuditBody): Promise<AuditEntry> {
     return this.audit.append(body);
   }
+  async appendAudits(bodies: readonly AuditBody[]): Promise<AuditEntry[]> {
+    return this.audit.appendMany(bodies);
+  }
+
 
   async auditHead(): Promise<AuditHead> {
     return this.audit.head();

@@ -145,6 +145,11 @@ export interface BrokerStore {
    * each entry links to the one before, whatever writes concurrently).
    */
   appendAudit(body: AuditBody): Promise<AuditEntry>;
+  /**
+   * Appends several entries in order in one transaction (one commit for a batch; the chain is the
+   * same as appending them one by one).
+   */
+  appendAudits(bodies: readonly AuditBody[]): Promise<AuditEntry[]>;
   /** The audit's last sequence number and hash. */
   auditHead(): Promise<AuditHead>;
   /** Audit entries after `afterSeq`, in stored order (what verification walks). */

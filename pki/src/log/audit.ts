@@ -106,25 +106,40 @@ export class SqliteAuditTable {
 
   /** Appends an entry in one write-locked transaction (so concurrent writers chain correctly). */
   append(body: AuditBody): AuditEntry {
+    return this.appendMany([body])[0]!;
+  }
+
+  /**
+   * Appends entries in order in one write-locked transaction: one commit for a batch, the same
+   * chain as appending them one by one.
+   */
+  appendMany(bodies: readonly AuditBody[]): AuditEntry[] {
     return this.db
       .transaction(() => {
         const last = this.last.get();
-        const seq = (last?.seq ?? 0) + 1;
-        const prevHash = last?.hash ?? GENESIS_HASH;
-        // What is hashed is exactly what is stored: undefined fields dropped, JSON round trip.
-        const clean = JSON.parse(canonicalJson(body)) as AuditBody;
-        const hash = entryHash(prevHash, seq, clean);
-        this.insert.run(
-          seq,
-          prevHash,
-          hash,
-          canonicalJson(clean),
-          Date.parse(clean.at),
-          clean.actor,
-          clean.action,
-          clean.subject ?? null,
-        );
-        return { seq, prevHash, hash, body: clean };
+        let seq = last?.seq ?? 0;
+        let prevHash = last?.hash ?? GENESIS_HASH;
+        const out: AuditEntry[] = [];
+        for (const body of bodies) {
+          seq++;
+          // What is hashed is exactly what is stored: undefined fields dropped, JSON round trip.
+          const clean = JSON.parse(canonicalJson(body)) as AuditBody;
+          const stored = canonicalJson(clean);
+          const hash = entryHash(prevHash, seq, clean);
+          this.insert.run(
+            seq,
+            prevHash,
+            hash,
+            stored,
+            Date.parse(clean.at),
+            clean.actor,
+            clean.action,
+            clean.subject ?? null,
+          );
+          out.push({ seq, prevHash, hash, body: clean });
+          prevHash = hash;
+        }
+        return out;
       })
       .immediate();
   }

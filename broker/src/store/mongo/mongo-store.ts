@@ -532,24 +532,33 @@ export class MongoBrokerStore implements BrokerStore {
   }
 
   async appendAudit(body: AuditBody): Promise<AuditEntry> {
+    return (await this.appendAudits([body]))[0]!;
+  }
+
+  async appendAudits(bodies: readonly AuditBody[]): Promise<AuditEntry[]> {
     return this.txn(async (s) => {
       await this.lock(COUNTER_AUDIT, s);
       const last = await this.m.Audit.findOne({}, { _id: 1, hash: 1 })
         .sort({ _id: -1 })
         .session(s)
         .lean();
-      const seq = (last?._id ?? 0) + 1;
-      const prevHash = last?.hash ?? GENESIS_HASH;
-      // What is hashed is exactly what is stored: undefined fields dropped, JSON round trip.
-      const clean = JSON.parse(canonicalJson(body)) as AuditBody;
-      const hash = entryHash(prevHash, seq, clean);
-      const stored = canonicalJson(clean);
-      const cols = auditColumns(stored);
-      await this.m.Audit.create(
-        [{ _id: seq, prevHash, hash, body: stored, ...cols, at: new Date(cols.at) }],
-        { session: s },
-      );
-      return { seq, prevHash, hash, body: clean };
+      let seq = last?._id ?? 0;
+      let prevHash = last?.hash ?? GENESIS_HASH;
+      const out: AuditEntry[] = [];
+      const docs = [];
+      for (const body of bodies) {
+        seq++;
+        // What is hashed is exactly what is stored: undefined fields dropped, JSON round trip.
+        const clean = JSON.parse(canonicalJson(body)) as AuditBody;
+        const hash = entryHash(prevHash, seq, clean);
+        const stored = canonicalJson(clean);
+        const cols = auditColumns(stored);
+        docs.push({ _id: seq, prevHash, hash, body: stored, ...cols, at: new Date(cols.at) });
+        out.push({ seq, prevHash, hash, body: clean });
+        prevHash = hash;
+      }
+      if (docs.length) await this.m.Audit.insertMany(docs, { session: s });
+      return out;
     });
   }
 
