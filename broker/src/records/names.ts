@@ -1001,17 +1001,27 @@ function scoreForms(qf: NameForm, cf: NameForm): number {
   let sum = 0;
   let matched = 0;
   let whole = 0; // pairs of two full tokens
+  let weakestWhole = 1;
+  let initialSum = 0; // similarity of the pairs with an initial on either side
   for (const [i, j, s] of pairs) {
     if (usedQ[i] || usedC[j]) continue;
     usedQ[i] = usedC[j] = true;
     matchedJ[i] = j;
-    sum += s;
     matched++;
-    if (!(q[i] as Tok).initial && !(c[j] as Tok).initial) whole++;
+    if (!(q[i] as Tok).initial && !(c[j] as Tok).initial) {
+      whole++;
+      sum += s;
+      weakestWhole = Math.min(weakestWhole, s);
+    } else initialSum += s;
   }
 
   // Initials only refine a match: "L. Ravi" is not Lokesh, "R. M." is nobody in particular.
   if (whole === 0) return 0;
+  // ...and they vouch only as far as the full tokens do: beside an exact token ("R. Kumar" for
+  // Ramesh Kumar) an initial counts in full; beside a near match it counts that much less, so
+  // that "Sven Nakamura" is not "N. Swain" (Sven/Swain is a near match at the bare threshold,
+  // and nothing of Nakamura but its first letter is there).
+  sum += initialSum * weakestWhole;
   const unmatchedQ = q.length - matched;
   const unmatchedC = c.length - matched;
   const conflicts = Math.min(unmatchedQ, unmatchedC);
