@@ -10,11 +10,17 @@ import {
 import { BrokerError } from '../errors.js';
 import { moWords, normalizeFir, normalizeVehicleNumber } from '../records/keys.js';
 import { MATCH_THRESHOLD, nameScore, prepareName, searchKeys } from '../records/names.js';
+import { personNames, readNameData, type PersonNames } from '../records/prepared.js';
 import type { BrokerStore, RecordKind, StoredRecord } from '../store/store.js';
 import type { LookupGrant } from './policy.js';
 
 /** How many candidates the store pre-selects for scoring, at most. */
 export const MAX_CANDIDATES = 2000;
+/**
+ * How many records one key may bring in: a common key (Kumar, Singh, their prefixes and
+ * skeletons) then costs no more than a rare one, and the rarest keys, read first, fill the rest.
+ */
+export const MAX_PER_KEY = 500;
 // eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
@@ -94,6 +100,17 @@ function decode(r: StoredRecord): RecordMsg {
 }
 
 /**
+ * A candidate's names as they were prepared when it was written; a record written before that
+ * (or under other key rules) is prepared here, from its body.
+ */
+function namesOf(c: StoredRecord): PersonNames | undefined {
+  const stored = readNameData(c.names);
+  if (stored) return stored;
+  const rec = decode(c);
+  return rec.kind?.$case === 'person' ? personNames(rec.kind.value) : undefined;
+}
+
+/**
  * Searches this broker's own records for a lookup the policy allows: pre-selects candidates by
  * index keys, scores them (names in any script or spelling; vehicle numbers and FIRs exactly;
  * modus operandi by shared keywords), keeps what the caller's grant may see, best first.
@@ -126,20 +143,21 @@ export async function searchLocal(
         ...(p.ageTo ? { ageTo: p.ageTo } : {}),
       },
       MAX_CANDIDATES,
+      MAX_PER_KEY,
     );
     for (const c of candidates) {
-      if (!allowed(c)) continue;
-      const rec = decode(c);
-      if (rec.kind?.$case !== 'person') continue;
-      const person = rec.kind.value;
-      let score = Math.max(...[person.name, ...person.aliases].map((n) => nameScore(prepared, n)));
+      if (c.kind !== 'person' || !allowed(c)) continue;
+      // Scored on the names prepared at write time; only a match is decoded.
+      const names = namesOf(c);
+      if (!names) continue;
+      let score = nameScore(prepared, names.name);
       if (score < MATCH_THRESHOLD) continue;
       if (father) {
         // A father's name that disagrees lowers the score; a missing one is neutral.
-        const f = person.fatherName ? nameScore(father, person.fatherName) : 0.75;
+        const f = names.father ? nameScore(father, names.father) : 0.75;
         score = score * (0.75 + 0.25 * f);
       }
-      scored.push({ record: rec, score, state });
+      scored.push({ record: decode(c), score, state });
     }
   } else if (q.$case === 'vehicle') {
     const v = q.value;
@@ -151,7 +169,7 @@ export async function searchLocal(
       .map(([f, x]) => [f, normalizeVehicleNumber(x!)] as const)
       .filter(([, x]) => x.length >= 4)
       .map(([f, x]) => `${f}:${x}`);
-    for (const c of await store.findRecords('vehicle', keys, {}, MAX_CANDIDATES)) {
+    for (const c of await store.findRecords('vehicle', keys, {}, MAX_CANDIDATES, MAX_PER_KEY)) {
       if (allowed(c)) scored.push({ record: decode(c), score: 1, state });
     }
   } else if (q.$case === 'caseQuery') {
@@ -160,7 +178,7 @@ export async function searchLocal(
     const words = moWords(cq.modusOperandi);
     const keys = [...(fir ? [`fir:${fir}`] : []), ...words.map((w) => `mo:${w}`)];
     const filter = cq.district ? { district: cq.district.toUpperCase() } : {};
-    for (const c of await store.findRecords('case', keys, filter, MAX_CANDIDATES)) {
+    for (const c of await store.findRecords('case', keys, filter, MAX_CANDIDATES, MAX_PER_KEY)) {
       if (!allowed(c)) continue;
       const rec = decode(c);
       if (rec.kind?.$case !== 'caseRecord') continue;

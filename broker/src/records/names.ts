@@ -508,7 +508,8 @@ export function transliterate(text: string): string {
 
 /**
  * Version of the key rules. A store that indexes `searchKeys` records the version it used and
- * re-indexes when this changes; scoring needs no index and always uses the current rules.
+ * re-indexes when this changes; names prepared at write time (`records/prepared.ts`) carry it
+ * too, and names of another version are prepared again when scored.
  */
 export const KEY_VERSION = 1;
 
@@ -1098,8 +1099,8 @@ function skeleton(key: string): string {
  * A near match that changes both the first four letters and the skeleton of every token
  * (Kishan alone against Krishna) is not pre-selected.
  *
- * Common tokens (Kumar, Singh, Devi, Khan) select a large share of any State's records; a store
- * should look up a query's rarer keys first or rank candidates by how many keys they share.
+ * Common tokens (Kumar, Singh, Devi, Khan) select a large share of any State's records, so
+ * stores read a query's rarest keys first and cap what each key brings (`store/preselect.ts`).
  */
 export function searchKeys(name: string): string[] {
   const keys = new Set<string>();

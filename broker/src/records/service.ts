@@ -14,6 +14,7 @@ import { unary } from '../grpc/status.js';
 import { checkLookup, type LookupPolicy } from '../lookup/policy.js';
 import type { BrokerStore } from '../store/store.js';
 import { recordKeys } from './keys.js';
+import { nameData } from './prepared.js';
 import { isRecordId, validateRecord } from './validate.js';
 
 /** Status, gender and age a record is filtered by in the store. */
@@ -60,6 +61,7 @@ export function recordService(deps: {
         const id = parseIdentity(peer.identityString);
         const district = id.kind === 'station' ? id.district : '';
         const now = deps.clock();
+        const names = nameData(record);
         const res = await deps.store.putRecord({
           ...(record.id ? { id: record.id, expectedVersion: record.version } : {}),
           kind,
@@ -68,6 +70,7 @@ export function recordService(deps: {
           ...(record.externalRef ? { externalRef: record.externalRef } : {}),
           ...selectors(record),
           keys: recordKeys(record),
+          ...(names !== undefined ? { names } : {}),
           encode: (rid, version, at) =>
             RecordMsg.encode({
               ...record,

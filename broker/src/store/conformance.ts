@@ -848,6 +848,43 @@ export function storeConformance(
         const best = await store.findRecords('person', ['n:rahul', 'n:dravid'], {}, 1);
         expect(best.map((r) => r.id)).toEqual(['person:MH-4']);
       });
+
+      it('keeps the names prepared with a put, replaced (or dropped) by an update', async () => {
+        const a = await store.putRecord(person({ names: '{"v":1,"n":[]}' }));
+        const b = await store.putRecord(person({ keys: ['n:sunil'] }));
+        expect((await store.getRecord(a.id))?.names).toBe('{"v":1,"n":[]}');
+        expect((await store.getRecord(b.id))?.names).toBeNull();
+        const [found] = await store.findRecords('person', ['n:ram'], {}, 10);
+        expect(found).toMatchObject({ id: a.id, names: '{"v":1,"n":[]}' });
+        await store.putRecord(person({ id: a.id, expectedVersion: 1, names: 'रमेश' }));
+        expect((await store.getRecord(a.id))?.names).toBe('रमेश');
+        await store.putRecord(person({ id: a.id, expectedVersion: 2 }));
+        expect((await store.getRecord(a.id))?.names).toBeNull();
+      });
+
+      it('pre-selects from the rarest key first, at most perKey records of each key', async () => {
+        for (let i = 1; i <= 6; i++) await store.putRecord(person({ keys: ['n:common'] }));
+        await store.putRecord(person({ keys: ['n:common', 'n:rare'] })); // person:MH-7
+        await store.putRecord(person({ keys: ['n:common'], district: 'NAGPUR' })); // person:MH-8
+        const ids = async (keys: string[], limit: number, perKey?: number, f: RecordFilter = {}) =>
+          (await store.findRecords('person', keys, f, limit, perKey)).map((r) => r.id);
+        // The rare key's record first, then two of the common key's, in id order.
+        expect(await ids(['n:common', 'n:rare'], 10, 2)).toEqual([
+          'person:MH-7',
+          'person:MH-1',
+          'person:MH-2',
+        ]);
+        expect(await ids(['n:common', 'n:rare'], 2, 2)).toEqual(['person:MH-7', 'person:MH-1']);
+        // Without a cap per key every record comes, the one under both keys first.
+        const all = await ids(['n:common', 'n:rare'], 10);
+        expect(all[0]).toBe('person:MH-7');
+        expect([...all].sort()).toEqual([...Array(8).keys()].map((i) => `person:MH-${i + 1}`));
+        // The cap counts only records that pass the filter.
+        expect(await ids(['n:common'], 10, 2, { district: 'NAGPUR' })).toEqual(['person:MH-8']);
+        // A key no record carries, or of another kind, brings nothing.
+        expect(await ids(['n:none'], 10, 2)).toEqual([]);
+        expect(await store.findRecords('vehicle', ['n:rare'], {}, 10, 2)).toEqual([]);
+      });
     });
 
     describe('operator-looking input', () => {
@@ -1126,6 +1163,47 @@ export function storeConformance(
         const audit = await target.auditEntries(0, 100);
         expect(audit.map((e) => e.seq)).toEqual([...Array(13).keys()].map((k) => k + 1));
         expect(verifyAuditChain(audit)).toMatchObject({ ok: true, entries: 13 });
+      });
+
+      it('carries prepared names through a dump, and imports a dump made before names were kept', async () => {
+        await fill(store);
+        const withNames = await store.putRecord({
+          kind: 'person',
+          owner: PS1,
+          district: 'PUNE',
+          status: 3,
+          gender: 1,
+          age: 30,
+          keys: ['n:sita'],
+          names: '{"v":1,"n":[[["sita"],["sita"],[]]]}',
+          encode,
+          at: T0,
+          state: 'MH',
+        });
+        const first = await dump(store);
+        const records = first.filter((i) => i.type === 'record');
+        expect(records.find((i) => i.id === withNames.id)).toMatchObject({
+          names: '{"v":1,"n":[[["sita"],["sita"],[]]]}',
+        });
+        expect(records.filter((i) => i.names === null)).toHaveLength(records.length - 1);
+        const target = await another();
+        await target.importAll(replay(first));
+        expect((await target.getRecord(withNames.id))?.names).toBe(
+          '{"v":1,"n":[[["sita"],["sita"],[]]]}',
+        );
+        expect((await dump(target)).map(exportLine)).toEqual(first.map(exportLine));
+        // A dump from before: record lines without the field import with no names.
+        const old = first.map((i) => {
+          if (i.type !== 'record') return i;
+          const { names: _names, ...rest } = i;
+          return rest;
+        });
+        const oldTarget = await another();
+        await oldTarget.importAll(replay(old));
+        expect((await oldTarget.getRecord(withNames.id))?.names).toBeNull();
+        expect(
+          (await oldTarget.findRecords('person', ['n:sita'], {}, 10)).map((r) => r.id),
+        ).toEqual([withNames.id]);
       });
 
       it('an empty store exports a header and an end line only, and imports from it', async () => {

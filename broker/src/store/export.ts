@@ -104,6 +104,11 @@ export type ExportItem =
       body: string;
       /** Its search keys, sorted, each once. */
       keys: string[];
+      /**
+       * Its names prepared for scoring (`records/prepared.ts`), null when it has none; absent in
+       * dumps made before names were stored, which import as null.
+       */
+      names?: string | null;
     }
   | { type: 'recordCounter'; kind: RecordKind; next: number }
   | {
@@ -222,6 +227,7 @@ export function recordItem(r: StoredRecord, keys: readonly string[]): ItemOf<'re
     age: r.age,
     body: Buffer.from(r.body).toString('base64'),
     keys: sortedUnique(keys),
+    names: r.names,
   };
 }
 
@@ -315,7 +321,10 @@ export function checkItem(raw: unknown, where: string): ExportItem {
     if (key !== 'type' && !Object.hasOwn(spec, key))
       throw invalid(where, `unexpected field ${key}`);
   for (const [key, check] of Object.entries(spec)) {
-    if (!(key in o)) throw invalid(where, `${type} without ${key}`);
+    if (!(key in o)) {
+      if (OPTIONAL.has(`${type as string}.${key}`)) continue;
+      throw invalid(where, `${type} without ${key}`);
+    }
     const why = check(o[key]);
     if (why) throw invalid(where, `${type}.${key} ${why}`);
   }
@@ -369,6 +378,9 @@ const counts: Check = (v) => {
   return undefined;
 };
 const KINDS = ['person', 'vehicle', 'case'] as const;
+
+/** Fields added after the format's first version: older dumps lack them and still import. */
+const OPTIONAL = new Set(['record.names']);
 
 const FIELDS: Record<ExportItem['type'], Record<string, Check>> = {
   header: { format: oneOf(EXPORT_FORMAT), version: oneOf(EXPORT_VERSION) },
@@ -428,6 +440,7 @@ const FIELDS: Record<ExportItem['type'], Record<string, Check>> = {
     age: int,
     body: base64,
     keys: strings,
+    names: strOrNull,
   },
   recordCounter: { kind: oneOf(...KINDS), next: positive },
   audit: { seq: positive, prevHash: hex64, hash: hex64, body: str },

@@ -132,6 +132,41 @@ describe('SqliteBrokerStore on its file', () => {
     }
   });
 
+  it('opens a file made before names were kept: adds the column, its records have none', async () => {
+    const old = new Database(file);
+    old.exec(`CREATE TABLE records (id TEXT PRIMARY KEY, kind TEXT NOT NULL, owner TEXT NOT NULL,
+      district TEXT NOT NULL, external_ref TEXT, version INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+      status INTEGER NOT NULL, gender INTEGER NOT NULL, age INTEGER NOT NULL, body BLOB NOT NULL,
+      UNIQUE (owner, external_ref));
+      CREATE TABLE record_keys (key TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (key, id)) WITHOUT ROWID;
+      INSERT INTO records VALUES ('person:MH-1', 'person', 'station/MH/PUNE/PS001', 'PUNE', NULL, 1, 0, 3, 1, 30, x'00');
+      INSERT INTO record_keys VALUES ('n:ram', 'person:MH-1');
+      CREATE TABLE record_counters (kind TEXT PRIMARY KEY, next INTEGER NOT NULL);
+      INSERT INTO record_counters VALUES ('person', 2);`);
+    old.close();
+    store = new SqliteBrokerStore(file);
+    expect((await store.getRecord('person:MH-1'))?.names).toBeNull();
+    expect((await store.findRecords('person', ['n:ram'], {}, 10)).map((r) => r.id)).toEqual([
+      'person:MH-1',
+    ]);
+    const next = await store.putRecord({
+      kind: 'person',
+      owner: 'station/MH/PUNE/PS001',
+      district: 'PUNE',
+      status: 3,
+      gender: 1,
+      age: 31,
+      keys: ['n:ram'],
+      names: 'prepared',
+      encode: () => new Uint8Array([1]),
+      at: T0,
+      state: 'MH',
+    });
+    expect(next.id).toBe('person:MH-2');
+    expect((await store.getRecord(next.id))?.names).toBe('prepared');
+    expect((await store.getRecord('person:MH-1'))?.names).toBeNull();
+  });
+
   it('a second store on the same file sees the first one’s appends', async () => {
     store = new SqliteBrokerStore(file);
     const other = new SqliteBrokerStore(file);

@@ -23,7 +23,7 @@ import type {
   StoredRecord,
 } from './store.js';
 import { BrokerError } from '../errors.js';
-import { checkRecordPut } from './record-rules.js';
+import { INSERT_RECORD, SqliteRecords, toRecord, type RecordRow } from './sqlite-records.js';
 import {
   auditCheckpointItem,
   auditColumns,
@@ -42,34 +42,10 @@ import {
 } from './export.js';
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS records (
-  id TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  owner TEXT NOT NULL,
-  district TEXT NOT NULL,
-  external_ref TEXT,
-  version INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  status INTEGER NOT NULL,
-  gender INTEGER NOT NULL,
-  age INTEGER NOT NULL,
-  body BLOB NOT NULL,
-  UNIQUE (owner, external_ref)
-);
-CREATE TABLE IF NOT EXISTS record_keys (
-  key TEXT NOT NULL,
-  id TEXT NOT NULL,
-  PRIMARY KEY (key, id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS record_keys_id ON record_keys (id);
 CREATE TABLE IF NOT EXISTS station_certs (
   identity TEXT PRIMARY KEY,
   chain_pem TEXT NOT NULL,
   not_after INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS record_counters (
-  kind TEXT PRIMARY KEY,
-  next INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS log (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -164,6 +140,7 @@ export class SqliteBrokerStore implements BrokerStore {
   private readonly stmts;
   private readonly keyed = new Map<string, Database.Statement>();
   private readonly audit: SqliteAuditTable;
+  private readonly records: SqliteRecords;
 
   constructor(
     private readonly path: string,
@@ -175,6 +152,7 @@ export class SqliteBrokerStore implements BrokerStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.audit = new SqliteAuditTable(this.db);
+    this.records = new SqliteRecords(this.db);
     const db = this.db;
     this.stmts = {
       find: db.prepare<[string, string], { seq: number }>(
@@ -438,67 +416,11 @@ export class SqliteBrokerStore implements BrokerStore {
     return rows.map(toNotification);
   }
   async putRecord(r: NewRecord): Promise<{ id: string; version: number; created: boolean }> {
-    return this.db
-      .transaction(() => {
-        const current = (
-          r.id
-            ? this.db.prepare('SELECT * FROM records WHERE id = ?').get(r.id)
-            : r.externalRef
-              ? this.db
-                  .prepare('SELECT * FROM records WHERE owner = ? AND external_ref = ?')
-                  .get(r.owner, r.externalRef)
-              : undefined
-        ) as RecordRow | undefined;
-        const version = checkRecordPut(current, r);
-        let id: string;
-        if (current) {
-          id = current.id;
-        } else {
-          const next =
-            (
-              this.db
-                .prepare(
-                  'INSERT INTO record_counters (kind, next) VALUES (?, 2) ON CONFLICT(kind) DO UPDATE SET next = next + 1 RETURNING next',
-                )
-                .get(r.kind) as { next: number }
-            ).next - 1;
-          id = `${r.kind}:${r.state}-${next}`;
-        }
-        const body = Buffer.from(r.encode(id, version, r.at));
-        this.db
-          .prepare(
-            `INSERT INTO records (id, kind, owner, district, external_ref, version, updated_at, status, gender, age, body)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(id) DO UPDATE SET district = excluded.district, version = excluded.version,
-               external_ref = excluded.external_ref,
-               updated_at = excluded.updated_at, status = excluded.status, gender = excluded.gender,
-               age = excluded.age, body = excluded.body`,
-          )
-          .run(
-            id,
-            r.kind,
-            r.owner,
-            r.district,
-            r.externalRef ?? current?.external_ref ?? null,
-            version,
-            r.at.getTime(),
-            r.status,
-            r.gender,
-            r.age,
-            body,
-          );
-        this.db.prepare('DELETE FROM record_keys WHERE id = ?').run(id);
-        const key = this.db.prepare('INSERT OR IGNORE INTO record_keys (key, id) VALUES (?, ?)');
-        for (const k of new Set(r.keys)) key.run(k, id);
-        return { id, version, created: !current };
-      })
-      .immediate();
+    return this.records.put(r);
   }
 
   async getRecord(id: string): Promise<StoredRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM records WHERE id = ?').get(id) as
-      RecordRow | undefined;
-    return row ? toRecord(row) : undefined;
+    return this.records.get(id);
   }
 
   async findRecords(
@@ -506,34 +428,13 @@ export class SqliteBrokerStore implements BrokerStore {
     keys: readonly string[],
     filter: RecordFilter,
     limit: number,
+    perKey = limit,
   ): Promise<StoredRecord[]> {
-    const unique = [...new Set(keys)].slice(0, 200);
-    if (unique.length === 0) return [];
-    // Keys and filter values are bound parameters, never SQL text.
-    const where = ['r.kind = ?'];
-    const args: unknown[] = [...unique, kind];
-    const add = (clause: string, value: unknown) => {
-      where.push(clause);
-      args.push(value);
-    };
-    if (filter.district) add('r.district = ?', filter.district);
-    if (filter.status) add('r.status = ?', filter.status);
-    if (filter.gender) add('r.gender = ?', filter.gender);
-    if (filter.ageFrom) add('r.age >= ?', filter.ageFrom);
-    if (filter.ageTo) add('r.age > 0 AND r.age <= ?', filter.ageTo);
-    // Candidates carrying the most of the query's keys first, so a common key (a frequent
-    // surname) cannot crowd out the best candidates before scoring.
-    const sql = `SELECT r.* FROM (SELECT id, COUNT(*) AS hits FROM record_keys WHERE key IN (${unique.map(() => '?').join(', ')}) GROUP BY id) k JOIN records r ON r.id = k.id WHERE ${where.join(' AND ')} ORDER BY k.hits DESC, r.id LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, limit) as RecordRow[]).map(toRecord);
+    return this.records.find(kind, keys, filter, limit, perKey);
   }
 
   async countRecords(): Promise<Record<RecordKind, number>> {
-    const out: Record<RecordKind, number> = { person: 0, vehicle: 0, case: 0 };
-    for (const r of this.db
-      .prepare('SELECT kind, COUNT(*) AS n FROM records GROUP BY kind')
-      .all() as Array<{ kind: RecordKind; n: number }>)
-      out[r.kind] = r.n;
-    return out;
+    return this.records.count();
   }
 
   /**
@@ -646,9 +547,7 @@ export class SqliteBrokerStore implements BrokerStore {
           `INSERT INTO notifications (key, alert_id, station, contact_id, channel, recipient, subject, body, state, attempts, next_attempt_at, provider_id, last_error, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
-        record: ins(
-          'INSERT INTO records (id, kind, owner, district, external_ref, version, updated_at, status, gender, age, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        ),
+        record: ins(INSERT_RECORD),
         key: ins('INSERT INTO record_keys (key, id) VALUES (?, ?)'),
         counter: ins('INSERT INTO record_counters (kind, next) VALUES (?, ?)'),
         audit: ins(
@@ -721,6 +620,8 @@ export class SqliteBrokerStore implements BrokerStore {
                 item.gender,
                 item.age,
                 Buffer.from(item.body, 'base64'),
+                // Dumps made before names were stored have none: scored from the body.
+                item.names ?? null,
               );
               for (const k of new Set(item.keys)) s.key.run(k, item.id);
               break;
@@ -769,7 +670,6 @@ export class SqliteBrokerStore implements BrokerStore {
   async appendAudits(bodies: readonly AuditBody[]): Promise<AuditEntry[]> {
     return this.audit.appendMany(bodies);
   }
-
 
   async auditHead(): Promise<AuditHead> {
     return this.audit.head();
@@ -832,36 +732,6 @@ function toNotification(r: NotificationRow): NotificationRecord {
     lastError: r.last_error,
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
-  };
-}
-
-interface RecordRow {
-  id: string;
-  kind: RecordKind;
-  owner: string;
-  district: string;
-  external_ref: string | null;
-  version: number;
-  updated_at: number;
-  status: number;
-  gender: number;
-  age: number;
-  body: Buffer;
-}
-
-function toRecord(r: RecordRow): StoredRecord {
-  return {
-    id: r.id,
-    kind: r.kind,
-    owner: r.owner,
-    district: r.district,
-    externalRef: r.external_ref,
-    version: r.version,
-    updatedAt: new Date(r.updated_at),
-    status: r.status,
-    gender: r.gender,
-    age: r.age,
-    body: new Uint8Array(r.body),
   };
 }
 

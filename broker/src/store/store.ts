@@ -171,13 +171,16 @@ export interface BrokerStore {
   getRecord(id: string): Promise<StoredRecord | undefined>;
   /**
    * Records of a kind that carry any of `keys` and pass `filter` (pre-selection; the broker
-   * scores), those carrying the most keys first, at most `limit`.
+   * scores), at most `limit`: read from the rarest key to the most common, at most `perKey`
+   * records of each, so a common key (Kumar, Singh) costs no more than a rare one; those carrying
+   * the most keys first (`store/preselect.ts`).
    */
   findRecords(
     kind: RecordKind,
     keys: readonly string[],
     filter: RecordFilter,
     limit: number,
+    perKey?: number,
   ): Promise<StoredRecord[]>;
   /** How many records of each kind the store holds. */
   countRecords(): Promise<Record<RecordKind, number>>;
@@ -212,6 +215,8 @@ export interface StoredRecord {
   age: number;
   /** The encoded `Record` (protobuf), id and version included. */
   body: Uint8Array;
+  /** The names prepared when it was written (`records/prepared.ts`); null when none were. */
+  names: string | null;
 }
 
 /** What `putRecord` takes. `encode` receives the id and version the store settles on. */
@@ -227,6 +232,8 @@ export interface NewRecord {
   gender: number;
   age: number;
   keys: readonly string[];
+  /** A person's names prepared for scoring (`records/prepared.ts`), kept as it is. */
+  names?: string;
   encode: (id: string, version: number, updatedAt: Date) => Uint8Array;
   at: Date;
   /** The state in ids, e.g. `MH`. */

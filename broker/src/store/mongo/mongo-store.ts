@@ -20,6 +20,7 @@ import {
 import type { TargetKey } from '../../routing/targets.js';
 import { BrokerError } from '../../errors.js';
 import { checkRecordPut } from '../record-rules.js';
+import { preselect, type KeyIndex } from '../preselect.js';
 import {
   auditCheckpointItem,
   auditColumns,
@@ -67,6 +68,8 @@ import {
   num,
   range,
   recentAlertsFilter,
+  recordKeyFilter,
+  recordsByIdFilter,
   recordsPipeline,
   stationsFilter,
   text,
@@ -493,6 +496,7 @@ export class MongoBrokerStore implements BrokerStore {
         age: r.age,
         body: Buffer.from(r.encode(id, version, r.at)),
         keys: sortedUnique(r.keys),
+        names: r.names ?? null,
       };
       if (current) await this.m.Record.updateOne({ _id: id }, { $set: fields }, { session: s });
       else
@@ -513,13 +517,30 @@ export class MongoBrokerStore implements BrokerStore {
     keys: readonly string[],
     filter: RecordFilter,
     limit: number,
+    perKey = limit,
   ): Promise<StoredRecord[]> {
-    if (keys.length === 0 || limit < 1) return [];
-    const pipeline = recordsPipeline(kind, keys, filter, limit);
-    const docs = (await this.m.Record.aggregate(
-      pipeline as Parameters<Model<RecordDoc>['aggregate']>[0],
-    )) as RecordDoc[];
-    return docs.map(toRecord);
+    const index: KeyIndex = {
+      // Both read the kind_keys index; the count stops at `atMost` documents.
+      count: (key, atMost) =>
+        this.m.Record.countDocuments(where<RecordDoc>(recordKeyFilter(kind, key)), {
+          limit: atMost,
+        }),
+      ids: async (key, n) => {
+        const pipeline = [...recordsPipeline(kind, [key], filter, n), { $project: { _id: 1 } }];
+        const docs = (await this.m.Record.aggregate(
+          pipeline as Parameters<Model<RecordDoc>['aggregate']>[0],
+        )) as Array<{ _id: string }>;
+        return docs.map((d) => d._id);
+      },
+    };
+    const ids = await preselect(keys, limit, perKey, index);
+    if (ids.length === 0) return [];
+    const docs = await this.m.Record.find(where<RecordDoc>(recordsByIdFilter(kind, ids))).lean();
+    const byId = new Map(docs.map((d) => [d._id, d]));
+    return ids.flatMap((id) => {
+      const d = byId.get(id);
+      return d ? [toRecord(d)] : [];
+    });
   }
 
   async countRecords(): Promise<Record<RecordKind, number>> {
@@ -752,6 +773,8 @@ export class MongoBrokerStore implements BrokerStore {
               age: item.age,
               body: Buffer.from(item.body, 'base64'),
               keys: sortedUnique(item.keys),
+              // Dumps made before names were stored have none: scored from the body.
+              names: item.names ?? null,
             });
           case 'recordCounter':
             return add(m.Counter, { _id: recordCounter(item.kind), next: item.next });
@@ -862,6 +885,7 @@ function toRecord(d: RecordDoc): StoredRecord {
     gender: d.gender,
     age: d.age,
     body: bytes(d.body),
+    names: d.names ?? null,
   };
 }
 

@@ -9,6 +9,8 @@ import {
   escapeRegExp,
   literal,
   range,
+  recordKeyFilter,
+  recordsByIdFilter,
   recordsPipeline,
   startsWith,
   stationsFilter,
@@ -203,5 +205,19 @@ describe('query building: the records pre-selection', () => {
     const m = (match as { $match: { keys: { $in: string[] } } }).$match;
     expect(m.keys.$in).toHaveLength(200);
     expect(Object.keys(m)).toEqual(['kind', 'keys']);
+  });
+
+  it('counts a key and fetches the pre-selected ids with literal values only', () => {
+    expect(plain(recordKeyFilter('person', '$where'))).toEqual({ kind: 'person', keys: '$where' });
+    expect(plain(recordsByIdFilter('person', ['person:MH-1', '{"$gt": ""}']))).toEqual({
+      _id: { $in: ['person:MH-1', '{"$gt": ""}'] },
+      kind: 'person',
+    });
+    for (const bad of [
+      () => recordKeyFilter('person', { $gt: '' }),
+      () => recordsByIdFilter('person', [{ $ne: null }]),
+      () => recordsByIdFilter({ $ne: 'x' } as unknown as 'person', ['person:MH-1']),
+    ])
+      expect(bad).toThrowError(expect.objectContaining({ code: 'QUERY_INVALID' }) as Error);
   });
 });

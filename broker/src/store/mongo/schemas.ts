@@ -107,6 +107,8 @@ export interface RecordDoc {
   age: number;
   body: Buffer;
   keys: string[];
+  /** Names prepared for scoring (`records/prepared.ts`); null or absent when none were. */
+  names?: string | null;
 }
 
 /** A counter document. */
@@ -251,6 +253,7 @@ export const recordSchema = new Schema<RecordDoc>(
       ],
     },
     keys: { type: [String], required: true },
+    names: nullableString,
   },
   options('records'),
 );
