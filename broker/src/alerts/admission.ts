@@ -37,12 +37,27 @@ export interface AdmittedAlert {
   expiresAt: Date | null;
 }
 
+/** An alert from a link that passed the checks needing nothing but the message. */
+export interface CheckedAlert {
+  alert: Alert;
+  signer: VerifiedCertificate;
+  /** Its own targets (without those an Update or Cancel inherits). */
+  own: TargetKey[];
+  expiresAt: Date | null;
+}
+
 /** A receipt that passed admission, with the alert it is for. */
 export interface AdmittedReceipt {
   receipt: Receipt;
   signer: VerifiedCertificate;
   alert: LogEntry;
   kind: ReceiptKindName;
+}
+
+/** A receipt from a link that passed the checks needing nothing but the message. */
+export interface CheckedReceipt {
+  receipt: Receipt;
+  signer: VerifiedCertificate;
 }
 
 /** What admission needs from the broker. */
@@ -177,13 +192,12 @@ export class Admission {
   }
 
   /**
-   * Admits an alert from a connected identity. Returns the stored entry instead when the same
-   * sender sent this identifier before (idempotent resend).
+   * The checks of an alert from a connected identity that need nothing but the message: size,
+   * signature and chain, signer = link, content, scope, notify and sealed rules, expiry. A link
+   * runs them for several messages at once; `alertFromPeer` then checks against the log in the
+   * link's order.
    */
-  async alertFromPeer(
-    peer: VerifiedCertificate,
-    jws: string,
-  ): Promise<{ admitted: AdmittedAlert } | { duplicate: LogEntry }> {
+  async checkAlertFromPeer(peer: VerifiedCertificate, jws: string): Promise<CheckedAlert> {
     this.checkSize(jws);
     const now = this.deps.clock();
     const { alert, signer } = await this.open('alert', jws, digestOf(jws), now, 'edge');
@@ -192,6 +206,20 @@ export class Admission {
     const expiresAt = expiryOf(alert);
     if (expiresAt && expiresAt <= now)
       throw new BrokerError('EXPIRED', `the alert expired at ${expiresAt.toISOString()}`);
+    return { alert, signer, own, expiresAt };
+  }
+
+  /**
+   * Admits an alert from a connected identity (`checked`: its `checkAlertFromPeer`, when the link
+   * ran it ahead). Returns the stored entry instead when the same sender sent this identifier
+   * before (idempotent resend).
+   */
+  async alertFromPeer(
+    peer: VerifiedCertificate,
+    jws: string,
+    checked?: Promise<CheckedAlert>,
+  ): Promise<{ admitted: AdmittedAlert } | { duplicate: LogEntry }> {
+    const { alert, signer, own, expiresAt } = await (checked ?? this.checkAlertFromPeer(peer, jws));
     const existing = await this.deps.store.get('alert', alert.identifier);
     if (existing) {
       if (existing.sender !== alert.sender)
@@ -270,13 +298,23 @@ export class Admission {
     return alert;
   }
 
-  /** Admits a receipt from a connected identity. */
-  async receiptFromPeer(peer: VerifiedCertificate, jws: string): Promise<AdmittedReceipt> {
+  /** The checks of a receipt from a connected identity that need nothing but the message. */
+  async checkReceiptFromPeer(peer: VerifiedCertificate, jws: string): Promise<CheckedReceipt> {
     this.checkSize(jws);
     const now = this.deps.clock();
     const { receipt, signer } = await this.open('receipt', jws, digestOf(jws), now, 'edge');
     this.sameSigner(peer, signer);
     validateReceipt(receipt, now);
+    return { receipt, signer };
+  }
+
+  /** Admits a receipt from a connected identity (`checked`: as for alerts). */
+  async receiptFromPeer(
+    peer: VerifiedCertificate,
+    jws: string,
+    checked?: Promise<CheckedReceipt>,
+  ): Promise<AdmittedReceipt> {
+    const { receipt, signer } = await (checked ?? this.checkReceiptFromPeer(peer, jws));
     const alert = await this.receiptAlert(receipt, 'edge');
     return { receipt, signer, alert, kind: RECEIPT_KINDS[receipt.kind]! };
   }

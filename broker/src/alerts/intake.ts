@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Backbone, PublishAck } from '../backbone/backbone.js';
 import { alertSubjects, receiptSubject } from '../routing/subjects.js';
 import type { Metrics } from '../ops/metrics.js';
-import type { Admission } from './admission.js';
+import type { Admission, CheckedAlert, CheckedReceipt } from './admission.js';
 import type { Federation } from './federation.js';
 
 /** What an accepted message became. */
@@ -52,9 +52,23 @@ export class Intake {
     return { seq: Math.min(...acks.map((a) => a.seq)), duplicate: acks.every((a) => a.duplicate) };
   }
 
-  /** Accepts a signed alert from `peer`. */
-  async acceptAlert(peer: VerifiedCertificate, jws: string): Promise<Accepted> {
-    const r = await this.deps.admission.alertFromPeer(peer, jws);
+  /** Starts the checks of an alert that need nothing but the message (a link runs them ahead). */
+  checkAlert(peer: VerifiedCertificate, jws: string): Promise<CheckedAlert> {
+    return this.deps.admission.checkAlertFromPeer(peer, jws);
+  }
+
+  /** Starts the checks of a receipt that need nothing but the message. */
+  checkReceipt(peer: VerifiedCertificate, jws: string): Promise<CheckedReceipt> {
+    return this.deps.admission.checkReceiptFromPeer(peer, jws);
+  }
+
+  /** Accepts a signed alert from `peer` (`checked`: its message-only checks, run ahead by the link). */
+  async acceptAlert(
+    peer: VerifiedCertificate,
+    jws: string,
+    checked?: Promise<CheckedAlert>,
+  ): Promise<Accepted> {
+    const r = await this.deps.admission.alertFromPeer(peer, jws, checked);
     if ('duplicate' in r) return { id: r.duplicate.id, seq: r.duplicate.seq, duplicate: true };
     const { alert, targets } = r.admitted;
     const result = await this.publish(
@@ -74,8 +88,12 @@ export class Intake {
   }
 
   /** Accepts a signed receipt from `peer` and sends it back towards the alert's originator. */
-  async acceptReceipt(peer: VerifiedCertificate, jws: string): Promise<Accepted> {
-    const { receipt, alert, kind } = await this.deps.admission.receiptFromPeer(peer, jws);
+  async acceptReceipt(
+    peer: VerifiedCertificate,
+    jws: string,
+    checked?: Promise<CheckedReceipt>,
+  ): Promise<Accepted> {
+    const { receipt, alert, kind } = await this.deps.admission.receiptFromPeer(peer, jws, checked);
     // Back to the originator's state, and to the station's own state, whose broker escalates
     // for its stations and so must know what they acknowledged.
     const subjects = [...new Set([receiptSubject(alert.sender), receiptSubject(receipt.station)])];

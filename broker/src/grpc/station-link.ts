@@ -2,6 +2,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { stateOfIdentity, type TrustStore, type VerifiedCertificate } from '@cctns/pki';
 import type { AgentMessage, BrokerMessage } from '@cctns/proto';
 import type { Logger } from 'pino';
+import type { CheckedAlert, CheckedReceipt } from '../alerts/admission.js';
 import type { Intake } from '../alerts/intake.js';
 import { actorOf, type Audit } from '../audit/audit.js';
 import { listenKeys, type TargetKey } from '../routing/targets.js';
@@ -36,6 +37,14 @@ export interface LinkDeps {
 
 /** How often acknowledged cursors are written to the store. */
 const CURSOR_FLUSH_MS = 1000;
+/** Messages of one link being handled at once; beyond, the link stops reading (flow control). */
+const MAX_IN_FLIGHT = 64;
+
+/** The message-only checks of an alert or receipt, started when it arrives; never rejects. */
+type Early = Promise<
+  | { ok: true; checked: Promise<CheckedAlert> | Promise<CheckedReceipt> }
+  | { ok: false; err: unknown }
+>;
 
 type Call = ServerDuplexStream<AgentMessage, BrokerMessage>;
 
@@ -55,6 +64,8 @@ export class StationSession {
   private unsubscribe: (() => void) | undefined;
   private ackedCursor = 0;
   private flushTimer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private paused = false;
 
   private constructor(
     private readonly call: Call,
@@ -119,16 +130,54 @@ export class StationSession {
         at: this.deps.clock(),
       })
       .catch((err: unknown) => this.log.error({ err }, 'directory write failed'));
-    this.call.on('data', (msg: AgentMessage) => {
-      this.queue = this.queue.then(() => this.handle(msg));
-    });
+    this.call.on('data', (msg: AgentMessage) => this.receive(msg));
     this.call.on('end', () => this.close('agent closed the link'));
     this.call.on('cancelled', () => this.close('link cancelled'));
     this.call.on('error', (err) => this.close(`link error: ${err.message}`));
     this.call.on('close', () => this.close('link closed'));
   }
 
-  private async handle(msg: AgentMessage): Promise<void> {
+  /**
+   * Takes a message off the link. Messages are answered one at a time, in order; the checks that
+   * need nothing but the message itself (signature, content, scope) start at once, so a link
+   * sending many messages has them checked side by side while earlier ones are stored and
+   * published. The rate limit is applied on arrival, before any of that work.
+   */
+  private receive(msg: AgentMessage): void {
+    const body = msg.body;
+    let limited = false;
+    let early: Early | undefined;
+    if (body?.$case === 'alert' || body?.$case === 'receipt') {
+      // Receipts have their own, larger bucket: a station catching up sends one per alert.
+      const limiter = body.$case === 'alert' ? this.deps.limiter : this.deps.receiptLimiter;
+      limited = !limiter.take(this.peer.identityString);
+      if (!limited) {
+        const checked =
+          body.$case === 'alert'
+            ? this.deps.intake.checkAlert(this.peer, body.value.jws)
+            : this.deps.intake.checkReceipt(this.peer, body.value.jws);
+        early = checked.then(
+          () => ({ ok: true as const, checked }),
+          (err: unknown) => ({ ok: false as const, err }),
+        );
+      }
+    }
+    if (++this.inFlight >= MAX_IN_FLIGHT && !this.paused) {
+      this.paused = true;
+      this.call.pause();
+    }
+    this.queue = this.queue
+      .then(() => this.handle(msg, limited, early))
+      .catch((err: unknown) => this.log.error({ err }, 'message not answered'))
+      .finally(() => {
+        if (--this.inFlight <= MAX_IN_FLIGHT / 2 && this.paused) {
+          this.paused = false;
+          this.call.resume();
+        }
+      });
+  }
+
+  private async handle(msg: AgentMessage, limited = false, early?: Early): Promise<void> {
     if (this.closed) return;
     const body = msg.body;
     try {
@@ -171,14 +220,21 @@ export class StationSession {
         }
         case 'alert':
         case 'receipt': {
-          // Receipts have their own, larger bucket: a station catching up sends one per alert.
-          const limiter = body.$case === 'alert' ? this.deps.limiter : this.deps.receiptLimiter;
-          if (!limiter.take(this.peer.identityString))
-            throw new BrokerError('RATE_LIMITED', 'too many messages; resend later');
+          if (limited) throw new BrokerError('RATE_LIMITED', 'too many messages; resend later');
+          const pre = await early!;
+          if (!pre.ok) throw pre.err;
           const r =
             body.$case === 'alert'
-              ? await this.deps.intake.acceptAlert(this.peer, body.value.jws)
-              : await this.deps.intake.acceptReceipt(this.peer, body.value.jws);
+              ? await this.deps.intake.acceptAlert(
+                  this.peer,
+                  body.value.jws,
+                  pre.checked as Promise<CheckedAlert>,
+                )
+              : await this.deps.intake.acceptReceipt(
+                  this.peer,
+                  body.value.jws,
+                  pre.checked as Promise<CheckedReceipt>,
+                );
           if (body.$case === 'alert' && !r.duplicate)
             await this.deps.audit.record({
               ...actorOf(this.peer),
