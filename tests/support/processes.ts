@@ -20,12 +20,15 @@ export interface CctnsProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `cctns ...args` in the background (e.g. a broker or `up`) and waits for nothing. */
+/**
+ * Starts `cctns ...args` in the background (e.g. a broker or `up`) and waits for nothing.
+ * `nodeArgs` go to node itself (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept).
+ */
 export function startCctns(
   args: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined> } = {},
+  opts: { cwd?: string; env?: Record<string, string | undefined>; nodeArgs?: string[] } = {},
 ): CctnsProcess {
-  const child = spawn(process.execPath, [CCTNS_BIN, ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CCTNS_BIN, ...args], {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,86 @@
+/** Helpers the benchmarks that run real processes share: stopping them and reading their logs and memory. */
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NatsServer } from '../support/nats.js';
+import type { CctnsProcess } from '../support/processes.js';
+import { withTimeout } from './report.js';
+
+/** Counts (and prints to stderr) warn/error lines of a broker's JSON log. */
+export function reportLog(bench: string, name: string, output: string): number {
+  const counts = new Map<string, number>();
+  for (const l of output.split('\n')) {
+    if (!l.startsWith('{')) continue;
+    try {
+      const rec = JSON.parse(l) as { level?: number; msg?: string; err?: unknown };
+      if ((rec.level ?? 0) < 40) continue;
+      const key = `${rec.level! >= 50 ? 'ERROR' : 'WARN'} ${rec.msg ?? ''}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    } catch {
+      // not a log record
+    }
+  }
+  let total = 0;
+  for (const [msg, count] of counts) {
+    total += count;
+    process.stderr.write(`[${bench}] ${name} log: ${count} x ${msg}\n`);
+  }
+  return total;
+}
+
+/**
+ * Counts (and prints to stderr, deduplicated) nats-server [WRN]/[ERR] lines. With `tls`, the first
+ * TLS handshake error is not counted: it is the harness's readiness probe (a bare TCP connect).
+ */
+export function reportNatsLog(bench: string, name: string, output: string, tls: boolean): number {
+  const counts = new Map<string, number>();
+  let probe = tls;
+  for (const l of output.split('\n')) {
+    const m = /\[(WRN|ERR)\] (.*)$/.exec(l);
+    if (!m) continue;
+    if (probe && m[2]!.includes('TLS handshake error')) {
+      probe = false;
+      continue;
+    }
+    // Addresses and client ids differ between otherwise equal lines.
+    const key = `${m[1]} ${m[2]!.replace(/\d+(\.\d+){3}:\d+/g, 'ADDR').replace(/cid:\d+/g, 'cid:N')}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  let total = 0;
+  for (const [msg, count] of counts) {
+    total += count;
+    process.stderr.write(`[${bench}] ${name} log: ${count} x ${msg}\n`);
+  }
+  return total;
+}
+
+/** SIGTERM, and SIGKILL when the process has not exited after 10 s. */
+export async function stopProcess(p: CctnsProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  p.child.kill('SIGTERM');
+  try {
+    await withTimeout(p.exited, 10_000, 'exit');
+  } catch {
+    p.child.kill('SIGKILL');
+    await withTimeout(p.exited, 10_000, 'exit after SIGKILL');
+  }
+}
+
+/** Stops a nats-server (SIGKILL after 10 s) and removes its folder. */
+export async function stopNats(n: NatsServer): Promise<void> {
+  try {
+    await withTimeout(n.stop(), 10_000, 'nats-server stop');
+  } catch {
+    await n.kill();
+  }
+  rmSync(dirname(n.configFile), { recursive: true, force: true });
+}
+
+/** Resident memory of a process (Linux /proc), or undefined where that cannot be read. */
+export function rssOf(pid: number | undefined): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
