@@ -1,14 +1,11 @@
 /**
  * `npm run bench`: runs the benchmarks and prints figures with their raw baselines measured in
- * the same run. Options: `--only <name>` (link, pki, federation, console, lookup), `--quick`
- * (smaller counts, for a smoke run); for lookup also `--rate <queries/s>` and `--seconds <s>`.
+ * the same run. Options: `--only <name>` (link, pki, federation, console, lookup, national), `--quick`
+ * (smaller counts, for a smoke run); for lookup also `--rate <queries/s>` and `--seconds <s>`,
+ * `--phases in-process,nats,processes` (which national phases run; all by default) and
+ * `--process-rate <queries/s>` / `--process-seconds <s>` for the phase with a process per broker.
  */
 import { parseArgs } from 'node:util';
-import { benchConsole } from './console.bench.js';
-import { benchFederation } from './federation.bench.js';
-import { benchLink } from './link.bench.js';
-import { benchLookup } from './lookup.bench.js';
-import { benchPki } from './pki.bench.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,36 +14,46 @@ const { values } = parseArgs({
     count: { type: 'string' },
     rate: { type: 'string' },
     seconds: { type: 'string' },
+    phases: { type: 'string' },
+    'process-rate': { type: 'string' },
+    'process-seconds': { type: 'string' },
   },
 });
 
+const LOOKUP_PHASES = ['in-process', 'nats', 'processes'] as const;
+type LookupPhase = (typeof LOOKUP_PHASES)[number];
+const lookupPhases = (values.phases ?? LOOKUP_PHASES.join(',')).split(',') as LookupPhase[];
+for (const p of lookupPhases)
+  if (!LOOKUP_PHASES.includes(p)) throw new Error(`--phases: unknown phase ${p}`);
+
+// Imported when run: a bench that does not load (e.g. mid-rewrite) does not stop the others.
 const benches: Record<string, () => Promise<void>> = {
-  link: () =>
-    benchLink({
+  link: async () =>
+    (await import('./link.bench.js')).benchLink({
       latency: values.quick ? 60 : 500,
       throughput: values.quick ? 800 : 8000,
       senders: 4,
       window: 64,
     }),
-  federation: () =>
-    benchFederation({
+  federation: async () =>
+    (await import('./federation.bench.js')).benchFederation({
       stations: values.quick ? 200 : 2000,
       broadcasts: values.quick ? 3 : 5,
       latency: values.quick ? 50 : 200,
     }),
-  pki: () =>
-    benchPki({
+  pki: async () =>
+    (await import('./pki.bench.js')).benchPki({
       count: values.count ? Number(values.count) : values.quick ? 720 : 17_712,
       keyPool: values.quick ? 16 : 128,
     }),
-  console: () =>
-    benchConsole({
+  console: async () =>
+    (await import('./console.bench.js')).benchConsole({
       clients: values.quick ? 50 : 200,
       rate: 20,
       seconds: values.quick ? 5 : 10,
     }),
-  lookup: () =>
-    benchLookup({
+  lookup: async () =>
+    (await import('./lookup.bench.js')).benchLookup({
       persons: values.quick ? 5_000 : 100_000,
       seed: 7,
       rate: values.rate ? Number(values.rate) : values.quick ? 2 : 0.5,
@@ -54,7 +61,24 @@ const benches: Record<string, () => Promise<void>> = {
       warmup: 3,
       perState: values.quick ? 20 : 100,
       lookupTimeoutMs: 3000, // the brokers' default (DEFAULT_LOOKUP_TIMEOUT_MS)
-      nats: true,
+      phases: new Set(lookupPhases),
+      // The issue's load: 5 national queries a second.
+      processRate: values['process-rate'] ? Number(values['process-rate']) : 5,
+      processSeconds: values['process-seconds']
+        ? Number(values['process-seconds'])
+        : values.quick
+          ? 10
+          : 60,
+    }),
+  national: async () =>
+    (await import('./national.bench.js')).benchNational({
+      stations: values.quick ? 1_800 : 17_712,
+      states: values.quick ? 6 : 36,
+      holders: values.quick ? 2 : 6,
+      broadcasts: values.quick ? 3 : 5,
+      ingest: values.quick ? 2_000 : 10_000,
+      senders: 200,
+      window: 4,
     }),
 };
 
