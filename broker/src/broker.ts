@@ -20,7 +20,6 @@ import {
   DirectoryServiceService,
   EnrollmentServiceService,
   RenewalServiceService,
-  StationLinkServiceService,
   SupervisionServiceService,
   LookupServiceService,
   RecordServiceService,
@@ -36,8 +35,9 @@ import { InProcessStream } from './backbone/in-process.js';
 import { NatsBackbone } from './backbone/nats.js';
 import type { BrokerConfig } from './config/config.js';
 import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
-import { StationSession, type LinkDeps } from './grpc/station-link.js';
+import { STATION_LINK_SERVICE, StationSession, type LinkDeps } from './grpc/station-link.js';
 import { supervisionService } from './grpc/supervision.js';
+import { Cursors } from './link/cursors.js';
 import { Hub } from './link/hub.js';
 import { startOpsServer } from './ops/http.js';
 import { Metrics } from './ops/metrics.js';
@@ -114,6 +114,7 @@ export class Broker {
       metrics: Metrics;
       logger: Logger;
       sessions: Set<StationSession>;
+      cursors: Cursors;
       timers: NodeJS.Timeout[];
       federation: Federation;
       notifications: Notifications | null;
@@ -232,6 +233,7 @@ export class Broker {
     await federation.start(`broker-${home}-${config.replica}`);
     const intake = new Intake({ admission, backbone, federation, metrics, logger });
     const sessions = new Set<StationSession>();
+    const cursors = new Cursors(store, logger);
     const signer = new JwsSigner(
       loadPrivateKey(keyPem.toString(), undefined, 'the broker key').privateKey,
       chainPem.toString(),
@@ -261,6 +263,7 @@ export class Broker {
       logger,
       clock,
       sessions,
+      cursors,
     };
     metrics.gauge('cctns_connected_stations', 'Open station links', () => sessions.size);
 
@@ -276,7 +279,7 @@ export class Broker {
     };
     const keyCert = [{ cert_chain: chainPem, private_key: keyPem }];
     const grpc = new Server(grpcOptions);
-    grpc.addService(StationLinkServiceService, {
+    grpc.addService(STATION_LINK_SERVICE, {
       link: (call: Parameters<typeof StationSession.open>[0]) => StationSession.open(call, deps),
     });
     grpc.addService(RenewalServiceService, renewalService(ca, trust, logger, clock));
@@ -410,6 +413,7 @@ export class Broker {
         metrics,
         logger,
         sessions,
+        cursors,
         timers,
         federation,
         notifications,
@@ -468,6 +472,7 @@ export class Broker {
     await this.parts.directoryResponder?.stop();
     await this.parts.audit.stop();
     await this.parts.federation.stop();
+    await this.parts.cursors.flush();
     if (this.parts.ownsBackbone) await this.parts.backbone.close();
     await this.parts.store.close();
     this.parts.pki?.close();

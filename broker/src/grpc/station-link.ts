@@ -1,14 +1,20 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { stateOfIdentity, type TrustStore, type VerifiedCertificate } from '@cctns/pki';
-import type { AgentMessage, BrokerMessage } from '@cctns/proto';
+import { StationLinkServiceService, type AgentMessage, type BrokerMessage } from '@cctns/proto';
 import type { Logger } from 'pino';
 import type { CheckedAlert, CheckedReceipt } from '../alerts/admission.js';
 import type { Intake } from '../alerts/intake.js';
 import { actorOf, type Audit } from '../audit/audit.js';
 import { listenKeys, type TargetKey } from '../routing/targets.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import type { Cursors } from '../link/cursors.js';
 import type { Hub } from '../link/hub.js';
-import { deliveryOf, LogPump, writeWithBackpressure } from '../link/pump.js';
+import {
+  deliveryMessage,
+  encodeBrokerMessage,
+  LogPump,
+  writeWithBackpressure,
+} from '../link/pump.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { RateLimiter } from '../ops/rate-limit.js';
 import type { BrokerStore } from '../store/store.js';
@@ -33,10 +39,15 @@ export interface LinkDeps {
   logger: Logger;
   clock: () => Date;
   sessions: Set<StationSession>;
+  /** Acknowledged cursors, written for all links together. */
+  cursors: Cursors;
 }
 
-/** How often acknowledged cursors are written to the store. */
-const CURSOR_FLUSH_MS = 1000;
+/** The station link service, writing deliveries encoded once per entry rather than once per link. */
+export const STATION_LINK_SERVICE = {
+  link: { ...StationLinkServiceService.link, responseSerialize: encodeBrokerMessage },
+} as const;
+
 /** Messages of one link being handled at once; beyond, the link stops reading (flow control). */
 const MAX_IN_FLIGHT = 64;
 
@@ -62,8 +73,7 @@ export class StationSession {
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
-  private ackedCursor = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
+  private acked = false;
   private inFlight = 0;
   private paused = false;
 
@@ -191,7 +201,7 @@ export class StationSession {
             (after, limit) =>
               this.deps.store.entriesFor(this.keys, after, { limit, now: this.deps.clock() }),
             async (e) => {
-              await this.write({ body: { $case: 'delivery', value: deliveryOf(e) } });
+              await this.write(deliveryMessage(e));
               this.deps.metrics.inc('cctns_deliveries_total', { kind: e.kind });
             },
             (err) => {
@@ -252,8 +262,8 @@ export class StationSession {
           return;
         }
         case 'ack': {
-          this.ackedCursor = Math.max(this.ackedCursor, body.value.seq);
-          this.flushTimer ??= setTimeout(() => void this.flushCursor(), CURSOR_FLUSH_MS);
+          this.acked = true;
+          this.deps.cursors.note(this.peer.identityString, body.value.seq);
           return;
         }
         default:
@@ -291,14 +301,6 @@ export class StationSession {
     }
   }
 
-  private async flushCursor(): Promise<void> {
-    this.flushTimer = undefined;
-    const seq = this.ackedCursor;
-    await this.deps.store
-      .advanceCursor(this.peer.identityString, seq)
-      .catch((err: unknown) => this.log.error({ err }, 'cursor write failed'));
-  }
-
   private async write(msg: BrokerMessage): Promise<void> {
     if (this.closed) return;
     await writeWithBackpressure(this.call, msg);
@@ -311,10 +313,8 @@ export class StationSession {
     this.pump?.stop();
     this.unsubscribe?.();
     this.deps.sessions.delete(this);
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      void this.flushCursor();
-    }
+    // Where the station got to is written at once when it leaves (it may link to a replica next).
+    if (this.acked) void this.deps.cursors.flush();
     this.log.info({ why }, 'link closed');
     void this.deps.store
       .touchStation(this.peer.identityString, { online: false, at: this.deps.clock() })

@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { BrokerMessage } from '@cctns/proto';
 import type { LogEntry } from '../store/store.js';
 import type { Wakeable } from './hub.js';
 
@@ -126,4 +127,28 @@ export function deliveryOf(e: LogEntry): {
         ? { $case: 'alert', value: { jws: e.jws } }
         : { $case: 'receipt', value: { jws: e.jws } },
   };
+}
+
+/** The encoded form of a message, attached where it was encoded once for many links. */
+const ENCODED = Symbol('encoded');
+type Encoded = BrokerMessage & { [ENCODED]?: Buffer };
+const deliveries = new WeakMap<LogEntry, Encoded>();
+
+/**
+ * The message carrying `e` down a station link. An entry the hub hands to many links (a
+ * broadcast reaching every station of a state) is encoded once, not once per link.
+ */
+export function deliveryMessage(e: LogEntry): BrokerMessage {
+  let m = deliveries.get(e);
+  if (!m) {
+    m = { body: { $case: 'delivery', value: deliveryOf(e) } };
+    Object.defineProperty(m, ENCODED, { value: Buffer.from(BrokerMessage.encode(m).finish()) });
+    deliveries.set(e, m);
+  }
+  return m;
+}
+
+/** Encodes a message for the wire, reusing the bytes of one already encoded (see deliveryMessage). */
+export function encodeBrokerMessage(m: BrokerMessage): Buffer {
+  return (m as Encoded)[ENCODED] ?? Buffer.from(BrokerMessage.encode(m).finish());
 }

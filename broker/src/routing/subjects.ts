@@ -9,7 +9,8 @@ import type { TargetKey } from './targets.js';
  * - `cctns.v1.<S>.district.<DISTRICT>` — to a district
  * - `cctns.v1.<S>.state` — to the whole state
  * - `cctns.v1.<S>.national` — a national broadcast (published once per state)
- * - `cctns.v1.<S>.origin` — the originator's own state keeps a copy (receipts come back to it)
+ * - `cctns.v1.<S>.origin` — the originator's own state keeps a copy (receipts come back to it),
+ *   unless the alert already goes to a subject of that state
  * - `cctns.v1.<S>.receipt` — a receipt for an alert sent from that state, or sent by one of its stations
  *
  * `<S>` is a State/UT code, or `national` for alerts and receipts of national identities and
@@ -22,7 +23,10 @@ export function homeOf(identity: string): string {
   return stateOfIdentity(parseIdentity(identity)) ?? 'national';
 }
 
-/** Subjects an alert is published on: one per target, one per state for `national`, plus its origin. */
+/**
+ * Subjects an alert is published on: one per target, one per state for `national`, plus its
+ * origin when none of those is in the originator's state.
+ */
 export function alertSubjects(targets: readonly TargetKey[], sender: string): string[] {
   const out = new Set<string>();
   for (const t of targets) {
@@ -33,7 +37,10 @@ export function alertSubjects(targets: readonly TargetKey[], sender: string): st
     else if (parts[0] === 'district') out.add(`${SUBJECT_ROOT}.${parts[1]}.district.${parts[2]}`);
     else if (parts[0] === 'state') out.add(`${SUBJECT_ROOT}.${parts[1]}.state`);
   }
-  out.add(`${SUBJECT_ROOT}.${homeOf(sender)}.origin`);
+  // The originator's state keeps a copy so receipts find their alert there: needed only when no
+  // other copy already goes to that state (an alert within one state is published once).
+  const home = `${SUBJECT_ROOT}.${homeOf(sender)}.`;
+  if (![...out].some((s) => s.startsWith(home))) out.add(`${home}origin`);
   return [...out];
 }
 

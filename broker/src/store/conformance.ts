@@ -456,6 +456,19 @@ export function storeConformance(
         expect((await store.stations())[0]?.cursor).toBe(12);
       });
 
+      it('advanceCursors moves several cursors forward in one call, never back', async () => {
+        await store.touchStation(PS1, { online: true, at: T0 });
+        await store.advanceCursor(PS1, 10);
+        await store.advanceCursors([
+          { identity: PS1, seq: 4 },
+          { identity: PS2, seq: 6 },
+        ]);
+        await store.advanceCursors([]);
+        const byId = new Map((await store.stations()).map((s) => [s.identity, s.cursor]));
+        expect(byId.get(PS1)).toBe(10);
+        expect(byId.get(PS2)).toBe(6);
+      });
+
       it('advanceCursor changes only the cursor of that station', async () => {
         const notAfter = at(24 * HOUR);
         await store.touchStation(PS1, { online: false, certNotAfter: notAfter, at: T0 });

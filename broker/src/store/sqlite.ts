@@ -317,6 +317,12 @@ export class SqliteBrokerStore implements BrokerStore {
     this.stmts.advance.run(identity, seq);
   }
 
+  async advanceCursors(cursors: ReadonlyArray<{ identity: string; seq: number }>): Promise<void> {
+    this.db.transaction(() => {
+      for (const c of cursors) this.stmts.advance.run(c.identity, c.seq);
+    })();
+  }
+
   async stations(prefix = ''): Promise<StationRecord[]> {
     return this.stmts.stations.all(prefix, prefix).map(toStation);
   }

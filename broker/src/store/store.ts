@@ -113,6 +113,8 @@ export interface BrokerStore {
   ): Promise<void>;
   /** Moves a station's cursor forward (never back). */
   advanceCursor(identity: string, seq: number): Promise<void>;
+  /** Moves several stations' cursors forward (never back) in one write. */
+  advanceCursors(cursors: ReadonlyArray<{ identity: string; seq: number }>): Promise<void>;
   /** Stations whose identity starts with `prefix` (e.g. `station/MH/PUNE/`). */
   stations(prefix?: string): Promise<StationRecord[]>;
   /** Keeps the certificate chain a station last linked with (others seal records to it). */

@@ -359,6 +359,25 @@ export class MongoBrokerStore implements BrokerStore {
       ),
     );
   }
+  async advanceCursors(cursors: ReadonlyArray<{ identity: string; seq: number }>): Promise<void> {
+    if (cursors.length === 0) return;
+    await this.upsert(() =>
+      this.m.Station.bulkWrite(
+        cursors.map((c) => ({
+          updateOne: {
+            filter: { _id: text(c.identity) },
+            update: {
+              $max: { cursor: num(c.seq) },
+              $setOnInsert: { online: false, lastSeen: null, certNotAfter: null },
+            },
+            upsert: true,
+            setDefaultsOnInsert: false,
+          },
+        })),
+        { ordered: false },
+      ),
+    );
+  }
 
   async stations(prefix = ''): Promise<StationRecord[]> {
     const docs = await this.m.Station.find(where<StationDoc>(stationsFilter(prefix)))
