@@ -47,8 +47,11 @@ export class Intake {
         ...(await this.deps.backbone.publish(subject, kind, `${kind}:${id}@${subject}`, jws)),
       })),
     );
-    for (const a of acks)
-      if (this.deps.federation.consumes(a.subject)) await this.deps.federation.waitApplied(a.seq);
+    // Its log has the message once the first copy it consumes is applied (the other copies are
+    // the same bytes, skipped when they come): the national broker, which consumes every state's
+    // copy of a broadcast, need not wait for all 37.
+    const own = acks.filter((a) => this.deps.federation.consumes(a.subject)).map((a) => a.seq);
+    if (own.length) await this.deps.federation.waitApplied(Math.min(...own));
     return { seq: Math.min(...acks.map((a) => a.seq)), duplicate: acks.every((a) => a.duplicate) };
   }
 
