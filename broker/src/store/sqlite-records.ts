@@ -104,13 +104,12 @@ export class SqliteRecords {
       ),
       dropKeys: db.prepare('DELETE FROM record_keys WHERE id = ?'),
       addKey: db.prepare('INSERT OR IGNORE INTO record_keys (key, id) VALUES (?, ?)'),
-      // Bounded: a key of 60,000 rows is counted no further than the caller needs.
-      countKey: db.prepare<[string, number], { n: number }>(
-        'SELECT COUNT(*) AS n FROM (SELECT 1 FROM record_keys WHERE key = ? LIMIT ?)',
-      ),
-      keyIds: db.prepare<[string, number], { id: string }>(
-        'SELECT id FROM record_keys WHERE key = ? ORDER BY id LIMIT ?',
-      ),
+      // The ids alone, as strings (pluck): the hot part of a pre-selection.
+      keyIds: db
+        .prepare<[string, number], string>(
+          'SELECT id FROM record_keys WHERE key = ? ORDER BY id LIMIT ?',
+        )
+        .pluck(),
       // One statement for any number of ids: they come as a JSON array.
       many: db.prepare<[string, string], RecordRow>(
         'SELECT r.* FROM json_each(?) j JOIN records r ON r.id = j.value WHERE r.kind = ?',
@@ -204,15 +203,12 @@ export class SqliteRecords {
     if (filter.gender) add('r.gender = ?', filter.gender);
     if (filter.ageFrom) add('r.age >= ?', filter.ageFrom);
     if (filter.ageTo) add('r.age > 0 AND r.age <= ?', filter.ageTo);
-    const count = async (key: string, atMost: number) => this.s.countKey.get(key, atMost)!.n;
-    if (where.length === 0)
-      return { count, ids: async (key, n) => this.s.keyIds.all(key, n).map((r) => r.id) };
-    const filtered = this.db.prepare<unknown[], { id: string }>(
-      `SELECT k.id FROM record_keys k JOIN records r ON r.id = k.id WHERE k.key = ? AND r.kind = ? AND ${where.join(' AND ')} ORDER BY k.id LIMIT ?`,
-    );
-    return {
-      count,
-      ids: async (key, n) => filtered.all(key, kind, ...args, n).map((r) => r.id),
-    };
+    if (where.length === 0) return { ids: async (key, n) => this.s.keyIds.all(key, n) };
+    const filtered = this.db
+      .prepare<unknown[], string>(
+        `SELECT k.id FROM record_keys k JOIN records r ON r.id = k.id WHERE k.key = ? AND r.kind = ? AND ${where.join(' AND ')} ORDER BY k.id LIMIT ?`,
+      )
+      .pluck();
+    return { ids: async (key, n) => filtered.all(key, kind, ...args, n) };
   }
 }

@@ -434,7 +434,7 @@ export class SqliteBrokerStore implements BrokerStore {
     keys: readonly string[],
     filter: RecordFilter,
     limit: number,
-    perKey = limit,
+    perKey = Number.MAX_SAFE_INTEGER,
   ): Promise<StoredRecord[]> {
     return this.records.find(kind, keys, filter, limit, perKey);
   }

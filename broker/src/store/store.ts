@@ -173,9 +173,9 @@ export interface BrokerStore {
   getRecord(id: string): Promise<StoredRecord | undefined>;
   /**
    * Records of a kind that carry any of `keys` and pass `filter` (pre-selection; the broker
-   * scores), at most `limit`: read from the rarest key to the most common, at most `perKey`
-   * records of each, so a common key (Kumar, Singh) costs no more than a rare one; those carrying
-   * the most keys first (`store/preselect.ts`).
+   * scores), at most `limit`, at most `perKey` (default: all) read under each key, so a common key (Kumar,
+   * Singh) costs no more than a rare one; those carrying the most keys first, then those found
+   * under the rarest key (`store/preselect.ts`).
    */
   findRecords(
     kind: RecordKind,

@@ -68,7 +68,6 @@ import {
   num,
   range,
   recentAlertsFilter,
-  recordKeyFilter,
   recordsByIdFilter,
   recordsPipeline,
   stationsFilter,
@@ -536,14 +535,10 @@ export class MongoBrokerStore implements BrokerStore {
     keys: readonly string[],
     filter: RecordFilter,
     limit: number,
-    perKey = limit,
+    perKey = Number.MAX_SAFE_INTEGER,
   ): Promise<StoredRecord[]> {
     const index: KeyIndex = {
-      // Both read the kind_keys index; the count stops at `atMost` documents.
-      count: (key, atMost) =>
-        this.m.Record.countDocuments(where<RecordDoc>(recordKeyFilter(kind, key)), {
-          limit: atMost,
-        }),
+      // One key at a time through the kind_keys index, at most n documents, ids only.
       ids: async (key, n) => {
         const pipeline = [...recordsPipeline(kind, [key], filter, n), { $project: { _id: 1 } }];
         const docs = (await this.m.Record.aggregate(

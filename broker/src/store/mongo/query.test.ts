@@ -9,7 +9,6 @@ import {
   escapeRegExp,
   literal,
   range,
-  recordKeyFilter,
   recordsByIdFilter,
   recordsPipeline,
   startsWith,
@@ -207,14 +206,12 @@ describe('query building: the records pre-selection', () => {
     expect(Object.keys(m)).toEqual(['kind', 'keys']);
   });
 
-  it('counts a key and fetches the pre-selected ids with literal values only', () => {
-    expect(plain(recordKeyFilter('person', '$where'))).toEqual({ kind: 'person', keys: '$where' });
+  it('fetches the pre-selected ids with literal values only', () => {
     expect(plain(recordsByIdFilter('person', ['person:MH-1', '{"$gt": ""}']))).toEqual({
       _id: { $in: ['person:MH-1', '{"$gt": ""}'] },
       kind: 'person',
     });
     for (const bad of [
-      () => recordKeyFilter('person', { $gt: '' }),
       () => recordsByIdFilter('person', [{ $ne: null }]),
       () => recordsByIdFilter({ $ne: 'x' } as unknown as 'person', ['person:MH-1']),
     ])

@@ -160,7 +160,7 @@ export const MAX_RECORD_KEYS = 200;
 /**
  * The pre-selection of records as an aggregation: records of `kind` carrying any of `keys` and
  * passing `filter`, those carrying the most of the keys first, then by id. The store reads one
- * key at a time with it (`store/preselect.ts`: rarest first, a cap per key). The keys enter the
+ * key at a time with it (`store/preselect.ts`: a cap per key, ranked by keys carried). The keys enter the
  * expression stage as `$literal`, so a key such as `"$where"` or `"$body"` is a string, never a
  * field path or operator.
  */
@@ -190,11 +190,6 @@ export function recordsPipeline(
     { $limit: Math.max(1, Math.floor(num(limit, 'limit'))) },
     { $project: { hits: 0 } },
   ];
-}
-
-/** Records of `kind` carrying `key`, unfiltered: what a key's frequency is counted over. */
-export function recordKeyFilter(kind: RecordKind, key: unknown) {
-  return checkFilter({ kind: text(kind, 'kind'), keys: text(key, 'a record key') });
 }
 
 /** Records of `kind` among `ids` (the pre-selected ones, fetched whole). */
