@@ -200,9 +200,10 @@ export class StationSession {
             body.value.cursor,
             (after, limit) =>
               this.deps.store.entriesFor(this.keys, after, { limit, now: this.deps.clock() }),
-            async (e) => {
-              await this.write(deliveryMessage(e));
+            (e) => {
+              if (this.closed) return undefined;
               this.deps.metrics.inc('cctns_deliveries_total', { kind: e.kind });
+              return writeWithBackpressure(this.call, deliveryMessage(e));
             },
             (err) => {
               this.log.error({ err }, 'delivery failed');

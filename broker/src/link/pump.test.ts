@@ -108,4 +108,32 @@ describe('LogPump', () => {
     await settle();
     expect(t.emitted).toEqual([]);
   });
+
+  it('writes to a caught-up stream at once, and waits in order when the stream asks it to', async () => {
+    const log: LogEntry[] = [];
+    const emitted: number[] = [];
+    let release: () => void = () => undefined;
+    const full = new Promise<void>((r) => (release = r));
+    const pump = new LogPump(
+      0,
+      async (after) => log.filter((e) => e.seq > after),
+      (e) => {
+        emitted.push(e.seq);
+        return e.seq === 3 ? full : undefined; // the stream is full after the third
+      },
+      (err) => {
+        throw err;
+      },
+    );
+    pump.wake();
+    await settle();
+    for (let s = 1; s <= 6; s++) {
+      log.push(entry(s));
+      pump.offer(entry(s));
+    }
+    expect(emitted).toEqual([1, 2, 3]);
+    release();
+    await settle();
+    expect(emitted).toEqual([1, 2, 3, 4, 5, 6]);
+  });
 });

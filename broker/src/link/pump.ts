@@ -27,7 +27,8 @@ export class LogPump implements Wakeable {
   constructor(
     private cursor: number,
     private readonly read: (afterSeq: number, limit: number) => Promise<LogEntry[]>,
-    private readonly emit: (entry: LogEntry) => Promise<void>,
+    /** Writes an entry; returns a promise only when the stream asks to wait (back-pressure). */
+    private readonly emit: (entry: LogEntry) => Promise<void> | void,
     private readonly onError: (err: unknown) => void,
     /** Which offered entries the reader would have returned (e.g. not expired). */
     private readonly accepts: (entry: LogEntry) => boolean = () => true,
@@ -55,8 +56,40 @@ export class LogPump implements Wakeable {
       return;
     }
     if (!this.accepts(entry)) return;
+    if (!this.pumping && this.pending.length === 0) {
+      // The common case of a caught-up link: written at once, no promise made.
+      if (entry.seq <= this.cursor) return;
+      this.cursor = entry.seq;
+      const wait = this.emitSafely(entry);
+      if (wait) {
+        this.pumping = true;
+        void wait.then(() => {
+          this.pumping = false;
+          if (this.pending.length > 0 || this.dirty) void this.run();
+        });
+      }
+      return;
+    }
     this.pending.push(entry);
     if (!this.pumping) void this.run();
+  }
+
+  /** emit, with a failure reported once rather than thrown into the hub. */
+  private emitSafely(entry: LogEntry): Promise<void> | undefined {
+    try {
+      const wait = this.emit(entry);
+      return wait ? wait.catch((err: unknown) => this.fail(err)) : undefined;
+    } catch (err) {
+      this.fail(err);
+      return undefined;
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.pending = [];
+    this.onError(err);
   }
 
   /** Stops emitting (the stream is gone). */
@@ -72,8 +105,8 @@ export class LogPump implements Wakeable {
         const next = this.pending.shift();
         if (next) {
           if (next.seq > this.cursor) {
+            this.cursor = next.seq;
             await this.emit(next);
-            this.cursor = Math.max(this.cursor, next.seq);
           }
           continue;
         }
@@ -99,10 +132,13 @@ export class LogPump implements Wakeable {
   }
 }
 
-/** Writes to a gRPC stream, waiting for 'drain' when it is full; leaves no listener behind. */
-export async function writeWithBackpressure(stream: Writable, msg: unknown): Promise<void> {
-  if (stream.write(msg)) return;
-  await new Promise<void>((resolve) => {
+/**
+ * Writes to a gRPC stream; when it is full, returns a promise of its 'drain' (leaving no listener
+ * behind), otherwise nothing, so a caught-up link costs no promise per message.
+ */
+export function writeWithBackpressure(stream: Writable, msg: unknown): Promise<void> | undefined {
+  if (stream.write(msg)) return undefined;
+  return new Promise<void>((resolve) => {
     const done = () => {
       stream.off('drain', done);
       stream.off('close', done);
