@@ -246,8 +246,10 @@ export class StationSession {
                   body.value.jws,
                   pre.checked as Promise<CheckedReceipt>,
                 );
+          // The log already holds the alert: its audit entry is committed with the others of this
+          // turn of the event loop, and the answer does not wait for that commit.
           if (body.$case === 'alert' && !r.duplicate)
-            await this.deps.audit.record({
+            void this.deps.audit.tryRecord({
               ...actorOf(this.peer),
               action: 'alert.accepted',
               outcome: 'ok',

@@ -330,12 +330,7 @@ export class Pki {
       trustDomain: this.trustDomain,
       root: this.root,
       cas: this.caNames().map((n) => this.caCertificate(n)),
-      revocation: (_ca, serial) => {
-        const rec = this.store.certificate(serial);
-        return rec?.revokedAt
-          ? { revokedAt: rec.revokedAt, reason: rec.reason ?? 'unspecified' }
-          : undefined;
-      },
+      revocation: (_ca, serial) => this.store.revocation(serial),
     });
   }
 

@@ -118,6 +118,7 @@ export class PkiStore {
   private readonly insertToken: Database.Statement<[string, string, string, number, number]>;
   private readonly insertCert: Database.Statement<unknown[]>;
   private readonly selectCert: Database.Statement<[string], CertRow>;
+  private readonly selectRevoked: Database.Statement<[string], unknown>;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -137,6 +138,9 @@ export class PkiStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.selectCert = this.db.prepare('SELECT * FROM certificates WHERE serial = ?');
+    this.selectRevoked = this.db.prepare(
+      'SELECT revoked_at, reason FROM certificates WHERE serial = ? AND revoked_at IS NOT NULL',
+    );
   }
 
   /** Runs `fn` in one immediate (write-locked) transaction. */
@@ -181,6 +185,15 @@ export class PkiStore {
       rec.pem,
       logSeq,
     );
+  }
+
+  /** The revocation of a certificate, if it was revoked (read on every signature check: no PEM). */
+  revocation(serial: string): { revokedAt: Date; reason: string } | undefined {
+    const row = this.selectRevoked.get(serial) as
+      { revoked_at: number; reason: string | null } | undefined;
+    return row
+      ? { revokedAt: new Date(row.revoked_at), reason: row.reason ?? 'unspecified' }
+      : undefined;
   }
 
   /** A certificate by serial, if this PKI issued it. */
