@@ -29,6 +29,8 @@ import type {
 import { BrokerError } from '../errors.js';
 import { SUBJECT_ROOT } from '../routing/subjects.js';
 
+const UTF8 = new TextDecoder();
+
 /** The header carrying a message's kind; the payload is the bare JWS, so the kind travels beside it. */
 export const KIND_HEADER = 'Cctns-Kind';
 
@@ -561,10 +563,16 @@ export class NatsBackbone implements Backbone {
       this.handled.set(durable, seq);
       return 'done';
     }
-    // Keep the server from redelivering while a slow handler is still at work.
-    const progress = setInterval(() => m.working(), Math.max(250, this.ackWaitMs / 3));
+    // Keep the server from redelivering while a slow handler is still at work: a timer only for
+    // a handler that outlasts the first tick (most take well under a millisecond).
+    let progress: NodeJS.Timeout | undefined;
+    const tick = Math.max(250, this.ackWaitMs / 3);
+    const first = setTimeout(() => {
+      m.working();
+      progress = setInterval(() => m.working(), tick);
+    }, tick);
     try {
-      await handler({ seq, subject: m.subject, kind, jws: new TextDecoder().decode(m.data) });
+      await handler({ seq, subject: m.subject, kind, jws: UTF8.decode(m.data) });
     } catch (err) {
       this.log.warn(
         { durable, seq, subject: m.subject, err: (err as Error).message },
@@ -572,6 +580,7 @@ export class NatsBackbone implements Backbone {
       );
       return 'failed';
     } finally {
+      clearTimeout(first);
       clearInterval(progress);
     }
     m.ack();
