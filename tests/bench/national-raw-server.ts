@@ -98,8 +98,10 @@ async function start(req: Extract<RawServerRequest, { cmd: 'start' }>) {
   return { address: `127.0.0.1:${port}` };
 }
 
+/** Counts and memory: RSS and V8 heap used, the same sources as a broker's /metrics (P6 raw). */
 function status() {
-  return { streams: streams.size, fanouts, relayed, rss: process.memoryUsage().rss };
+  const m = process.memoryUsage();
+  return { streams: streams.size, fanouts, relayed, rss: m.rss, heap: m.heapUsed };
 }
 
 process.on('message', (req: RawServerRequest) => {

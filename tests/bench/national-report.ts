@@ -25,6 +25,8 @@ export interface NationalFigures {
     largest: { links: number; reported: number; rss: number; heap: number; rssTotal: number };
     all: { links: number; rss: number; heap: number };
   };
+  /** P6 of the raw gRPC servers: memory per idle stream, measured as the brokers' P6 idle. */
+  rawP6: NationalFigures['p6'];
   p6during: { rss: number; heap: number; base: { rss: number; heap: number } };
   p7: StormResult;
   anomalies: { stray: number; duplicated: number };
@@ -94,6 +96,41 @@ export function printSummary(f: NationalFigures): void {
     `${f.p6.all.links} links`,
   );
   line(B, 'P6 idle heap per link, all state brokers', f.p6.all.heap / 1024, 'KB');
+  line(
+    B,
+    `P6 raw gRPC server idle RSS per stream, raw/${f.largest}`,
+    f.rawP6.largest.rss / 1024,
+    'KB',
+    `${f.rawP6.largest.links} streams (server counts ${f.rawP6.largest.reported}), RSS ${mib(f.rawP6.largest.rssTotal)}`,
+  );
+  line(
+    B,
+    `P6 raw gRPC server idle heap per stream, raw/${f.largest}`,
+    f.rawP6.largest.heap / 1024,
+    'KB',
+  );
+  line(
+    B,
+    'P6 raw gRPC servers idle RSS per stream, all states',
+    f.rawP6.all.rss / 1024,
+    'KB',
+    `${f.rawP6.all.links} streams`,
+  );
+  line(B, 'P6 raw gRPC servers idle heap per stream, all states', f.rawP6.all.heap / 1024, 'KB');
+  line(
+    B,
+    `P6 ratio idle per link, broker/${f.largest} (cctns / raw), RSS`,
+    f.p6.largest.rss / f.rawP6.largest.rss,
+    'x',
+    `heap ${x(f.p6.largest.heap / f.rawP6.largest.heap)}`,
+  );
+  line(
+    B,
+    'P6 ratio idle per link, all states (cctns / raw), RSS',
+    f.p6.all.rss / f.rawP6.all.rss,
+    'x',
+    `heap ${x(f.p6.all.heap / f.rawP6.all.heap)}`,
+  );
   line(B, `P6 RSS per link during broadcasts (peak), broker/${f.largest}`, during.rss / 1024, 'KB');
   line(
     B,
@@ -176,20 +213,20 @@ export function printSummary(f: NationalFigures): void {
     x(f.p3.cctns.rate / f.p3.relay.rate),
     '',
   );
-  row(
-    `P6 per link idle, broker/${f.largest} (RSS / heap)`,
-    `${kb(f.p6.largest.rss)} / ${kb(f.p6.largest.heap)}`,
-    '',
-    '',
-    '≤ 30 KB',
-  );
-  row(
-    'P6 per link idle, all state brokers (RSS / heap)',
-    `${kb(f.p6.all.rss)} / ${kb(f.p6.all.heap)}`,
-    '',
-    '',
-    '≤ 30 KB',
-  );
+  const p6Row = (
+    what: string,
+    c: { rss: number; heap: number },
+    r: { rss: number; heap: number },
+  ) =>
+    row(
+      what,
+      `${kb(c.rss)} / ${kb(c.heap)}`,
+      `${kb(r.rss)} / ${kb(r.heap)} (gRPC server per stream)`,
+      `${x(c.rss / r.rss)} / ${x(c.heap / r.heap)}`,
+      '≤ 30 KB',
+    );
+  p6Row(`P6 per link idle, broker/${f.largest} (RSS / heap)`, f.p6.largest, f.rawP6.largest);
+  p6Row('P6 per link idle, all state brokers (RSS / heap)', f.p6.all, f.rawP6.all);
   row(
     `P6 per link during broadcasts, broker/${f.largest} (RSS / heap)`,
     `${kb(during.rss)} / ${kb(during.heap)}`,

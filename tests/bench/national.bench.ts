@@ -51,8 +51,9 @@ export interface NationalOptions {
  * links spread over the states in proportion to their police stations, held by several child
  * processes. Measured against raw baselines in the same run: P1 national broadcast (vs a raw gRPC
  * fan-out), P3 ingest at one state broker (vs raw JetStream publish and a raw gRPC relay), P6
- * broker memory per linked station, P7 reconnect storm after SIGKILL of the largest state's
- * broker, and the CPU and memory of every process. Figures are printed, never asserted.
+ * broker memory per linked station (vs the raw gRPC servers' memory per idle stream), P7
+ * reconnect storm after SIGKILL of the largest state's broker, and the CPU and memory of every
+ * process. Figures are printed, never asserted.
  */
 export async function benchNational(opts: NationalOptions): Promise<void> {
   const states = statesBySize().slice(0, opts.states);
@@ -256,8 +257,36 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
     const js = await rawJetStream(nc, sample, total, senders.length, opts.window);
     const raw = await startRawServers(states, pki.brokerDir, nats.url, sampler, onCleanup);
     for (const r of raw.values()) children.push(r.child.child);
-    note('P3 raw: gRPC relay');
     const rawAddresses = Object.fromEntries(states.map((s) => [s, raw.get(s)!.address]));
+
+    // The fan-out before the relay: P6 raw wants servers that, like the brokers before their
+    // links opened, have done nothing since they started.
+    note(`P1 raw: gRPC fan-out from ${raw.size} processes to ${stations.length} streams`);
+    const rawBefore = await rawMemory(raw, states);
+    const rawOpened = await openAll(holders, rawAddresses, false);
+    line(
+      B,
+      'setup: raw streams open',
+      rawOpened.seconds,
+      's',
+      `${rawOpened.opened} streams, ${rawOpened.failed} failed`,
+    );
+    // P6 raw: measured as the brokers' idle figure, 3 s after the streams opened.
+    await sleep(3000);
+    fig.rawP6 = perLink(rawBefore, await rawMemory(raw, states), counts, largest);
+    const rawP1 = await broadcasts({
+      holders,
+      arrivals,
+      alerts: national,
+      send: async (jws) => {
+        nc.publish(RAW_SUBJECT, Buffer.from(jws));
+        return monoMs();
+      },
+    });
+    fig.rawP1 = rawP1;
+    await Promise.all(holders.map((h) => h.request({ cmd: 'close' })));
+
+    note('P3 raw: gRPC relay');
     await openAll(holders, rawAddresses, false, senders);
     const relay = await ingest({
       holders,
@@ -271,27 +300,6 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
     });
     await Promise.all(holders.map((h) => h.request({ cmd: 'close' })));
     fig.p3 = { cctns: p3, js, relay, total, senders: senders.length, window: opts.window };
-
-    note(`P1 raw: gRPC fan-out from ${raw.size} processes to ${stations.length} streams`);
-    const rawOpened = await openAll(holders, rawAddresses, false);
-    line(
-      B,
-      'setup: raw streams open',
-      rawOpened.seconds,
-      's',
-      `${rawOpened.opened} streams, ${rawOpened.failed} failed`,
-    );
-    const rawP1 = await broadcasts({
-      holders,
-      arrivals,
-      alerts: national,
-      send: async (jws) => {
-        nc.publish(RAW_SUBJECT, Buffer.from(jws));
-        return monoMs();
-      },
-    });
-    fig.rawP1 = rawP1;
-    await Promise.all(holders.map((h) => h.request({ cmd: 'close' })));
 
     // --- stop the brokers (the profiled one writes its profile on exit), then summarise
     await Promise.all([...brokers.values()].map((b) => stopProcess(b.proc)));
@@ -384,7 +392,22 @@ async function scrapeAll(brokers: Map<string, BrokerProc>, states: StateCode[]):
   return out;
 }
 
-/** P6 idle: memory added per linked station, at the largest broker and over all state brokers. */
+/** The raw servers' memory as they report it (RSS and heap used, like a broker's /metrics). */
+async function rawMemory(
+  raw: Map<string, { child: IpcChild }>,
+  states: StateCode[],
+): Promise<Scraped> {
+  const out: Scraped = new Map();
+  for (const s of states) {
+    const m = await raw
+      .get(s)!
+      .child.request<{ rss: number; heap: number; streams: number }>({ cmd: 'status' });
+    out.set(s, { rss: m.rss, heap: m.heap, links: m.streams });
+  }
+  return out;
+}
+
+/** P6 idle: memory added per linked station (or raw stream), largest state and all states. */
 function perLink(
   before: Scraped,
   after: Scraped,
