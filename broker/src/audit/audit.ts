@@ -18,6 +18,11 @@ export function actorOf(peer: VerifiedCertificate): { actor: string; serial: str
   return { actor: peer.identityString, serial: peer.serial };
 }
 
+/** How long an entry nobody waits for may wait for others to share its commit. */
+const SOON_MS = 5;
+/** How many such entries are committed at once at most. */
+const SOON_MAX = 256;
+
 /** How often a signed checkpoint of the audit head is made, by default. */
 export const DEFAULT_CHECKPOINT_SECONDS = 300;
 
@@ -37,6 +42,7 @@ export class Audit {
     reject: (err: unknown) => void;
   }> = [];
   private flushScheduled = false;
+  private soon: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -74,6 +80,31 @@ export class Audit {
     });
   }
 
+  /**
+   * Records an entry nobody waits for (an alert accepted: the log already holds it), committed
+   * with others within a few milliseconds rather than in a transaction of its own; a failure is
+   * logged. Order with `record` is kept: entries are committed in the order they were recorded.
+   */
+  recordSoon(r: AuditRecord): void {
+    const { at, ...rest } = r;
+    const body: AuditBody = { ...rest, at: (at ?? this.deps.clock()).toISOString() };
+    this.waiting.push({
+      body,
+      resolve: () => undefined,
+      reject: (err) =>
+        this.deps.logger.error(
+          { err: (err as Error).message, action: r.action },
+          'audit entry not written',
+        ),
+    });
+    if (this.waiting.length >= SOON_MAX) {
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    } else this.soon ??= setTimeout(() => void this.flush(), SOON_MS);
+  }
+
   /** Records several entries in order, in one commit. */
   recordAll(records: readonly AuditRecord[]): Promise<AuditEntry[]> {
     return Promise.all(records.map((r) => this.record(r)));
@@ -81,6 +112,8 @@ export class Audit {
 
   private async flush(): Promise<void> {
     this.flushScheduled = false;
+    if (this.soon) clearTimeout(this.soon);
+    this.soon = undefined;
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;

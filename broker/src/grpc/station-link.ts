@@ -246,10 +246,10 @@ export class StationSession {
                   body.value.jws,
                   pre.checked as Promise<CheckedReceipt>,
                 );
-          // The log already holds the alert: its audit entry is committed with the others of this
-          // turn of the event loop, and the answer does not wait for that commit.
+          // The log already holds the alert: its audit entry is committed with others within a
+          // few milliseconds, and the answer does not wait for that commit.
           if (body.$case === 'alert' && !r.duplicate)
-            void this.deps.audit.tryRecord({
+            this.deps.audit.recordSoon({
               ...actorOf(this.peer),
               action: 'alert.accepted',
               outcome: 'ok',
