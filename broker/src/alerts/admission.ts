@@ -127,11 +127,6 @@ export class Admission {
     this.verified = deps.verified ?? new VerifiedCache<Opened>();
   }
 
-  /** How many signature checks are remembered now (for metrics and tests). */
-  get rememberedVerifications(): number {
-    return this.verified.size;
-  }
-
   private checkSize(jws: string): void {
     if (Buffer.byteLength(jws) > this.deps.maxMessageBytes) {
       throw new BrokerError(
