@@ -155,6 +155,15 @@ export class StationSession {
    */
   private receive(msg: AgentMessage): void {
     const body = msg.body;
+    if (body?.$case === 'ack') {
+      // A cursor acknowledgement needs no answer and no order: noted at once (a broadcast brings
+      // one from every station of the state).
+      if (!this.closed) {
+        this.acked = true;
+        this.deps.cursors.note(this.peer.identityString, body.value.seq);
+      }
+      return;
+    }
     let limited = false;
     let early: Early | undefined;
     if (body?.$case === 'alert' || body?.$case === 'receipt') {
@@ -262,11 +271,6 @@ export class StationSession {
               value: { ref: msg.ref, id: r.id, seq: r.seq, duplicate: r.duplicate },
             },
           });
-          return;
-        }
-        case 'ack': {
-          this.acked = true;
-          this.deps.cursors.note(this.peer.identityString, body.value.seq);
           return;
         }
         default:
