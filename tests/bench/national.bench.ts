@@ -181,8 +181,9 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
     fig.alertBytes = Buffer.byteLength(national[0]!.jws);
 
     // --- P7 first: the restarted broker of the largest state is the one profiled during P1
-    const profileDir = join(dir, 'profile');
-    mkdirSync(profileDir);
+    // CCTNS_BENCH_PROFILE_DIR keeps the profile after the run (to open in Chrome DevTools).
+    const profileDir = process.env['CCTNS_BENCH_PROFILE_DIR'] ?? join(dir, 'profile');
+    mkdirSync(profileDir, { recursive: true });
     note(`P7: reconnect storm at broker/${largest}`);
     const p7 = await reconnectStorm({
       holders,
