@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   credentials,
@@ -18,7 +18,6 @@ import {
 import { StationLinkServiceClient, type AgentMessage, type BrokerMessage } from '@cctns/proto';
 import { composeAlert } from '@cctns/station-agent';
 import { connect as natsConnect, type NatsConnection } from 'nats';
-import { cctns } from '../support/cli.js';
 import { startNats, type NatsServer } from '../support/nats.js';
 import { makePki, provision, tempDir, TEST_PASSPHRASE } from '../support/network.js';
 import { startCctns, type CctnsProcess } from '../support/processes.js';
@@ -32,7 +31,7 @@ import {
   sleep,
   withTimeout,
 } from './report.js';
-import { reportLog, reportNatsLog, rssOf, stopNats, stopProcess } from './processes.js';
+import { initBroker, reportLog, reportNatsLog, rssOf, stopNats, stopProcess } from './processes.js';
 
 /**
  * Federation over a real NATS JetStream backbone: a nats-server with mutual TLS and three brokers
@@ -512,48 +511,6 @@ class StationLink {
     this.call.cancel();
     this.client.close();
   }
-}
-
-/** `cctns broker init` for broker/<home>, then the config joined to NATS with high limits. */
-async function initBroker(
-  dir: string,
-  pkiDir: string,
-  home: string,
-  natsUrl: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const out = join(dir, `broker-${home}`);
-  const init = await cctns(
-    [
-      'broker',
-      'init',
-      '--identity',
-      `broker/${home}`,
-      '--out',
-      out,
-      '--pki-dir',
-      pkiDir,
-      '--listen',
-      '127.0.0.1:0',
-      '--enroll-listen',
-      '',
-      '--http-listen',
-      '',
-    ],
-    { env },
-  );
-  if (init.code !== 0) throw new Error(`cctns broker init broker/${home} failed: ${init.stderr}`);
-  const config = join(out, 'broker.json');
-  const cfg = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
-  writeFileSync(
-    config,
-    JSON.stringify(
-      { ...cfg, nats: { servers: [natsUrl] }, limits: { ratePerSecond: 1e6, burst: 1e6 } },
-      null,
-      2,
-    ),
-  );
-  return config;
 }
 
 /** The raw NATS figures: fan-out to `n` subscriber connections and one-to-one latency. */

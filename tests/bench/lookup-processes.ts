@@ -6,13 +6,11 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
-  writeFileSync,
 } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATE_CODES, type Pki } from '@cctns/pki';
 import { RecordsClient } from '@cctns/station-agent';
-import { cctns } from '../support/cli.js';
 import { startNats } from '../support/nats.js';
 import { provision, TEST_PASSPHRASE } from '../support/network.js';
 import { startCctns, type CctnsProcess } from '../support/processes.js';
@@ -20,6 +18,7 @@ import { hottest, monotonicMicros, procCpuMs, procRssMiB } from './lookup-proc.j
 import { AGENCY, national1, personQuery, PURPOSE, type Query } from './lookup-queries.js';
 import { count, reportAnswers, sum } from './lookup-report.js';
 import { line, note as noteFor, nowMs, sleep, withTimeout } from './report.js';
+import { initBroker } from './processes.js';
 
 /**
  * The national search as deployed: a nats-server with JetStream and mutual TLS (the broker
@@ -77,7 +76,9 @@ export async function benchLookupProcesses(
   const configs = new Map<string, string>();
   // Two at a time: each init is a Node process that makes an RSA key.
   await pool(homes, 2, async (home) => {
-    const config = await initBroker(o, home, nats.url, env);
+    const config = await initBroker(o.dir, o.pki.dir, home, nats.url, env, {
+      lookupTimeoutMs: o.lookupTimeoutMs,
+    });
     if (home !== 'national')
       copyFileSync(
         join(o.dataDir, `${home}.db`),
@@ -214,52 +215,6 @@ export async function benchLookupProcesses(
   }
   await nats.stop();
   note(`profiles kept in ${PROFILES} (open them in Chrome DevTools)`);
-}
-
-/** `cctns broker init` for broker/<home>, then the config joined to NATS with high limits. */
-async function initBroker(
-  o: ProcessPhaseOptions,
-  home: string,
-  natsUrl: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const out = join(o.dir, `broker-${home}`);
-  const init = await cctns(
-    [
-      'broker',
-      'init',
-      '--identity',
-      `broker/${home}`,
-      '--out',
-      out,
-      '--pki-dir',
-      o.pki.dir,
-      '--listen',
-      '127.0.0.1:0',
-      '--enroll-listen',
-      '',
-      '--http-listen',
-      '',
-    ],
-    { env },
-  );
-  if (init.code !== 0) throw new Error(`cctns broker init broker/${home} failed: ${init.stderr}`);
-  const config = join(out, 'broker.json');
-  const cfg = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
-  writeFileSync(
-    config,
-    JSON.stringify(
-      {
-        ...cfg,
-        nats: { servers: [natsUrl] },
-        limits: { ratePerSecond: 1e6, burst: 1e6 },
-        lookupTimeoutMs: o.lookupTimeoutMs,
-      },
-      null,
-      2,
-    ),
-  );
-  return config;
 }
 
 /** Runs `work` for every item, at most `width` at a time. */

@@ -1,6 +1,7 @@
 /** Helpers the benchmarks that run real processes share: stopping them and reading their logs and memory. */
-import { readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cctns } from '../support/cli.js';
 import type { NatsServer } from '../support/nats.js';
 import type { CctnsProcess } from '../support/processes.js';
 import { withTimeout } from './report.js';
@@ -83,4 +84,56 @@ export function rssOf(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `cctns broker init` for broker/<home> under `dir`, then its config joined to NATS with limits
+ * high enough that a benchmark's senders are never refused, plus `extra` fields; returns the
+ * config's path.
+ */
+export async function initBroker(
+  dir: string,
+  pkiDir: string,
+  home: string,
+  natsUrl: string,
+  env: Record<string, string>,
+  extra: Record<string, unknown> = {},
+): Promise<string> {
+  const out = join(dir, `broker-${home}`);
+  const init = await cctns(
+    [
+      'broker',
+      'init',
+      '--identity',
+      `broker/${home}`,
+      '--out',
+      out,
+      '--pki-dir',
+      pkiDir,
+      '--listen',
+      '127.0.0.1:0',
+      '--enroll-listen',
+      '',
+      '--http-listen',
+      '',
+    ],
+    { env },
+  );
+  if (init.code !== 0) throw new Error(`cctns broker init broker/${home} failed: ${init.stderr}`);
+  const config = join(out, 'broker.json');
+  const cfg = JSON.parse(readFileSync(config, 'utf8')) as Record<string, unknown>;
+  writeFileSync(
+    config,
+    JSON.stringify(
+      {
+        ...cfg,
+        nats: { servers: [natsUrl] },
+        limits: { ratePerSecond: 1e6, burst: 1e6 },
+        ...extra,
+      },
+      null,
+      2,
+    ),
+  );
+  return config;
 }
