@@ -61,8 +61,9 @@ type Call = ServerDuplexStream<AgentMessage, BrokerMessage>;
 
 /**
  * One open station link. The peer's identity comes from its certificate; messages from the agent
- * are handled one at a time, in order; deliveries are read from the log after the station's
- * cursor whenever the hub wakes the session, with back-pressure from the stream.
+ * are answered one at a time, in order (their message-only checks run ahead, side by side);
+ * deliveries come from the log after the station's cursor until the link has caught up, then
+ * straight from the hub as entries are appended, with back-pressure from the stream.
  */
 export class StationSession {
   readonly peer: VerifiedCertificate;
