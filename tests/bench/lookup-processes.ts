@@ -125,8 +125,9 @@ export async function benchLookupProcesses(
     `${rss.toFixed(0)} MiB RSS for the 37 brokers; lookup timeout per state ${o.lookupTimeoutMs} ms`,
   );
 
-  // Warm up until one query is answered by every state (subscriptions, caches, JIT).
-  for (let i = 0; i < 10; i++) {
+  // Warm up until one query is answered by every state (subscriptions, caches, JIT), and at
+  // least through every warm-up query given.
+  for (let i = 0; i < Math.max(10, o.warm.length); i++) {
     const q = o.warm[i % Math.max(1, o.warm.length)]!;
     const r = await client.search({ query: personQuery(q.name), purpose: PURPOSE });
     if (r.answered.length === STATE_CODES.length && i >= o.warm.length - 1) break;

@@ -159,7 +159,11 @@ export async function benchLookup(opts: LookupBenchOptions): Promise<void> {
           dataDir: data.dir,
           rate: opts.processRate,
           seconds: opts.processSeconds,
-          warm: more.slice(0, opts.warmup),
+          // Each process compiles its own code: warm-up queries cycle through the first few.
+          warm: Array.from(
+            { length: Math.max(opts.warmup, opts.processWarmup) },
+            (_, i) => more[i % (2 * opts.warmup)]!,
+          ),
           queries: more.slice(2 * opts.warmup),
           lookupTimeoutMs: opts.lookupTimeoutMs,
           localP50: base.p50,
@@ -394,6 +398,8 @@ export interface LookupBenchOptions {
   /** National queries per second in the `processes` phase. */
   processRate: number;
   processSeconds: number;
+  /** Warm-up queries before the measured phase with a process per broker. */
+  processWarmup: number;
 }
 
 /** True when nats-server is installed; otherwise says why the NATS phases do not run. */

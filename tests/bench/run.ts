@@ -3,7 +3,8 @@
  * the same run. Options: `--only <name>` (link, pki, federation, console, lookup, national), `--quick`
  * (smaller counts, for a smoke run); for lookup also `--rate <queries/s>` and `--seconds <s>`,
  * `--phases in-process,nats,processes` (which national phases run; all by default) and
- * `--process-rate <queries/s>` / `--process-seconds <s>` for the phase with a process per broker.
+ * `--process-rate <queries/s>` / `--process-seconds <s>` / `--process-warmup <queries>` for the
+ * phase with a process per broker.
  */
 import { parseArgs } from 'node:util';
 
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     phases: { type: 'string' },
     'process-rate': { type: 'string' },
     'process-seconds': { type: 'string' },
+    'process-warmup': { type: 'string' },
   },
 });
 
@@ -64,6 +66,7 @@ const benches: Record<string, () => Promise<void>> = {
       phases: new Set(lookupPhases),
       // The issue's load: 5 national queries a second.
       processRate: values['process-rate'] ? Number(values['process-rate']) : 5,
+      processWarmup: values['process-warmup'] ? Number(values['process-warmup']) : 3,
       processSeconds: values['process-seconds']
         ? Number(values['process-seconds'])
         : values.quick
