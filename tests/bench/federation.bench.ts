@@ -1,12 +1,6 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  credentials,
-  Metadata,
-  type ChannelCredentials,
-  type ClientDuplexStream,
-  type StatusObject,
-} from '@grpc/grpc-js';
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
 import {
   createCsr,
   generateRsaKeyPair,
@@ -15,13 +9,13 @@ import {
   privateKeyToPem,
   signAlert,
 } from '@cctns/pki';
-import { StationLinkServiceClient, type AgentMessage, type BrokerMessage } from '@cctns/proto';
 import { composeAlert } from '@cctns/station-agent';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import { startNats, type NatsServer } from '../support/nats.js';
 import { makePki, provision, tempDir, TEST_PASSPHRASE } from '../support/network.js';
 import { startCctns, type CctnsProcess } from '../support/processes.js';
 import { RawLink } from '../support/raw-link.js';
+import { BenchLink } from './national-link.js';
 import {
   line,
   note as noteFor,
@@ -31,7 +25,16 @@ import {
   sleep,
   withTimeout,
 } from './report.js';
-import { initBroker, reportLog, reportNatsLog, rssOf, stopNats, stopProcess } from './processes.js';
+import {
+  initBroker,
+  reportLog,
+  reportNatsLog,
+  rssOf,
+  runCleanups,
+  stopNats,
+  stopProcess,
+  type Cleanup,
+} from './processes.js';
 
 /**
  * Federation over a real NATS JetStream backbone: a nats-server with mutual TLS and three brokers
@@ -57,7 +60,7 @@ export async function benchFederation(opts: {
   latency: number;
 }): Promise<void> {
   const dir = tempDir('bench-federation');
-  const cleanups: Array<{ what: string; run: () => unknown }> = [];
+  const cleanups: Cleanup[] = [];
   const onCleanup = (what: string, run: () => unknown) => cleanups.push({ what, run });
   const brokers = new Map<string, CctnsProcess>();
   const natsServers: NatsServer[] = [];
@@ -243,7 +246,7 @@ export async function benchFederation(opts: {
     let stray = 0;
     let duplicates = 0;
     let onAll: (() => void) | undefined;
-    const links: StationLink[] = [];
+    const links: BenchLink[] = [];
     onCleanup('station links', () => {
       for (const l of links) l.close();
     });
@@ -251,9 +254,14 @@ export async function benchFederation(opts: {
     for (const state of ['MH', 'KA']) {
       // A probe with a cursor past the end receives nothing; its welcome tells the log head.
       const first = stations.find((s) => s.state === state)!;
-      const probe = new StationLink(addresses.get(state)!, first.creds, () => undefined);
+      const probe = new BenchLink(addresses.get(state)!, first.creds, {
+        delivery: () => undefined,
+      });
       try {
-        heads.set(state, await probe.hello(SENDER_CURSOR, 30_000));
+        heads.set(
+          state,
+          (await withTimeout(probe.hello(SENDER_CURSOR), 30_000, 'welcome')).logHead,
+        );
       } finally {
         probe.close();
       }
@@ -265,20 +273,22 @@ export async function benchFederation(opts: {
       await Promise.all(
         batch.map(async (s) => {
           const got = new Set<number>();
-          const link = new StationLink(addresses.get(s.state)!, s.creds, (jws) => {
-            const b = byJws.get(jws);
-            if (b === undefined) return void stray++;
-            if (got.has(b)) return void duplicates++;
-            got.add(b);
-            const n = ++reached[b]!;
-            if (n === 1) firstAt[b] = nowMs();
-            if (n === target) {
-              lastAt[b] = nowMs();
-              onAll?.();
-            }
+          const link = new BenchLink(addresses.get(s.state)!, s.creds, {
+            delivery: (_seq, jws) => {
+              const b = byJws.get(jws);
+              if (b === undefined) return void stray++;
+              if (got.has(b)) return void duplicates++;
+              got.add(b);
+              const n = ++reached[b]!;
+              if (n === 1) firstAt[b] = nowMs();
+              if (n === target) {
+                lastAt[b] = nowMs();
+                onAll?.();
+              }
+            },
           });
           try {
-            await link.hello(heads.get(s.state)!, 60_000);
+            await withTimeout(link.hello(heads.get(s.state)!), 60_000, 'welcome');
             links.push(link);
           } catch (err) {
             failed++;
@@ -442,13 +452,7 @@ export async function benchFederation(opts: {
       );
     if (brokers.size > 0)
       line(B, 'warnings and errors in broker and nats-server logs', complaints, 'lines');
-    for (const c of cleanups.reverse()) {
-      try {
-        await withTimeout(Promise.resolve().then(c.run), 30_000, `cleanup of ${c.what}`);
-      } catch (err) {
-        process.stderr.write(`[${B}] cleanup of ${c.what} failed: ${(err as Error).message}\n`);
-      }
-    }
+    await runCleanups(B, cleanups);
   }
 }
 
@@ -460,58 +464,6 @@ const KEY_POOL = 32;
 /** Station links (and NATS connections) opened at once. */
 const LINK_BATCH = 100;
 const BROADCAST_TIMEOUT_MS = 120_000;
-
-/**
- * A station link like RawLink, but from credentials in memory (no holder folder per station) and
- * handing every delivered alert to a callback instead of keeping the messages.
- */
-class StationLink {
-  alive = true;
-  private readonly client: StationLinkServiceClient;
-  private readonly call: ClientDuplexStream<AgentMessage, BrokerMessage>;
-  private readonly welcome: Promise<number>;
-
-  constructor(address: string, creds: ChannelCredentials, onDelivery: (jws: string) => void) {
-    this.client = new StationLinkServiceClient(address, creds, {
-      'grpc.ssl_target_name_override': 'broker.cctns',
-    });
-    this.call = this.client.link(new Metadata());
-    let welcomed: (head: number) => void = () => undefined;
-    let failed: (err: Error) => void = () => undefined;
-    this.welcome = new Promise<number>((resolve, reject) => {
-      welcomed = resolve;
-      failed = reject;
-    });
-    this.welcome.catch(() => undefined);
-    this.call.on('data', (m: BrokerMessage) => {
-      const body = m.body;
-      if (body?.$case === 'delivery') {
-        if (body.value.item?.$case === 'alert') onDelivery(body.value.item.value.jws);
-      } else if (body?.$case === 'welcome') welcomed(body.value.logHead);
-    });
-    const gone = (why: string) => {
-      this.alive = false;
-      failed(new Error(why));
-    };
-    this.call.on('error', (err: Error) => gone(err.message));
-    this.call.on('status', (s: StatusObject) => gone(`link ended: ${s.code} ${s.details}`));
-  }
-
-  /** Sends hello and resolves with the broker's log head from the welcome. */
-  hello(cursor: number, timeoutMs: number): Promise<number> {
-    this.call.write({
-      ref: '',
-      body: { $case: 'hello', value: { cursor, agentVersion: 'bench' } },
-    });
-    return withTimeout(this.welcome, timeoutMs, 'welcome');
-  }
-
-  close(): void {
-    this.alive = false;
-    this.call.cancel();
-    this.client.close();
-  }
-}
 
 /** The raw NATS figures: fan-out to `n` subscriber connections and one-to-one latency. */
 async function rawNats(

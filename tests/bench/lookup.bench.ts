@@ -24,7 +24,8 @@ import {
 } from './lookup-queries.js';
 import { FanoutClock } from './lookup-fanout.js';
 import { count, countBy, reportAnswers, sum } from './lookup-report.js';
-import { line, note as noteFor, nowMs, percentile, sleep, withTimeout } from './report.js';
+import { line, note as noteFor, nowMs, percentile, sleep } from './report.js';
+import { runCleanups, type Cleanup } from './processes.js';
 
 /**
  * National person search: an agency (`agency/CBI/DELHI-HQ`, a RecordsClient over mutual-TLS
@@ -53,7 +54,7 @@ import { line, note as noteFor, nowMs, percentile, sleep, withTimeout } from './
  */
 export async function benchLookup(opts: LookupBenchOptions): Promise<void> {
   const dir = tempDir('bench-lookup');
-  const cleanups: Array<{ what: string; run: () => unknown }> = [];
+  const cleanups: Cleanup[] = [];
   const onCleanup = (what: string, run: () => unknown) => cleanups.push({ what, run });
   onCleanup('temporary directory', () => rmSync(dir, { recursive: true, force: true }));
   try {
@@ -173,13 +174,7 @@ export async function benchLookup(opts: LookupBenchOptions): Promise<void> {
       );
     }
   } finally {
-    for (const c of cleanups.reverse()) {
-      try {
-        await withTimeout(Promise.resolve().then(c.run), 60_000, `cleanup of ${c.what}`);
-      } catch (err) {
-        process.stderr.write(`[${B}] cleanup of ${c.what} failed: ${(err as Error).message}\n`);
-      }
-    }
+    await runCleanups(B, cleanups, 60_000);
   }
 }
 

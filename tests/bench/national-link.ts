@@ -93,6 +93,11 @@ export class BenchLink {
     this.call.on('end', () => gone('broker ended the link'));
   }
 
+  /** False once the link has ended, from either side. */
+  get alive(): boolean {
+    return !this.closed;
+  }
+
   /** Sends hello with the station's cursor and resolves with the welcome. */
   hello(cursor: number): Promise<Welcomed> {
     this.cursor = cursor;

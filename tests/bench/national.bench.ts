@@ -22,8 +22,15 @@ import { summariseProfile } from './national-profile.js';
 import { rawJetStream } from './national-raw.js';
 import { printSummary, type NationalFigures } from './national-report.js';
 import { benchStations, describeCounts, stationCounts, statesBySize } from './national-states.js';
-import { reportLog, reportNatsLog, stopNats, stopProcess } from './processes.js';
-import { line, note as noteFor, sleep, withTimeout } from './report.js';
+import {
+  reportLog,
+  reportNatsLog,
+  runCleanups,
+  stopNats,
+  stopProcess,
+  type Cleanup,
+} from './processes.js';
+import { line, note as noteFor, sleep } from './report.js';
 
 const B = 'national';
 /** Senders announce a cursor past the end so the broker delivers them nothing. */
@@ -66,7 +73,7 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
     line(B, 'setup: PKI and certificates (cached for reruns)', pki.seconds, 's', pki.dir);
 
   const dir = tempDir('bench-national');
-  const cleanups: Array<{ what: string; run: () => unknown }> = [];
+  const cleanups: Cleanup[] = [];
   const onCleanup = (what: string, run: () => unknown) => cleanups.push({ what, run });
   onCleanup('temporary directory', () => rmSync(dir, { recursive: true, force: true }));
   const brokers = new Map<string, BrokerProc>();
@@ -316,13 +323,7 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
       for (const p of b.history) complaints += reportLog(B, `broker/${home}`, p.output());
     for (const n of natsServers) complaints += reportNatsLog(B, 'nats-server', n.output(), true);
     line(B, 'warnings and errors in broker and nats-server logs', complaints, 'lines');
-    for (const c of cleanups.reverse()) {
-      try {
-        await withTimeout(Promise.resolve().then(c.run), 30_000, `cleanup of ${c.what}`);
-      } catch (err) {
-        process.stderr.write(`[${B}] cleanup of ${c.what} failed: ${(err as Error).message}\n`);
-      }
-    }
+    await runCleanups(B, cleanups);
   }
 }
 

@@ -137,3 +137,27 @@ export async function initBroker(
   );
   return config;
 }
+
+/** Something a benchmark must undo when it ends, however it ends. */
+export interface Cleanup {
+  what: string;
+  run: () => unknown;
+}
+
+/**
+ * Runs a benchmark's cleanups, the last registered first; one that fails or hangs past
+ * `timeoutMs` is reported on stderr and the others still run.
+ */
+export async function runCleanups(
+  bench: string,
+  cleanups: Cleanup[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  for (const c of [...cleanups].reverse()) {
+    try {
+      await withTimeout(Promise.resolve().then(c.run), timeoutMs, `cleanup of ${c.what}`);
+    } catch (err) {
+      process.stderr.write(`[${bench}] cleanup of ${c.what} failed: ${(err as Error).message}\n`);
+    }
+  }
+}
