@@ -91,12 +91,7 @@ async function buildState(job: BuildJob, onProgress: (rows: number) => void): Pr
       const { owner, district } = owners.get(where)!;
       const status = personStatus(rng);
       const gender = p.gender === 'male' ? Gender.GENDER_MALE : Gender.GENDER_FEMALE;
-      const record: RecordMsg = {
-        id: '',
-        owner: '',
-        links: [],
-        externalRef: '',
-        version: 0,
+      const record = RecordMsg.fromPartial({
         kind: {
           $case: 'person',
           value: {
@@ -105,13 +100,11 @@ async function buildState(job: BuildJob, onProgress: (rows: number) => void): Pr
             fatherName: p.fatherName,
             gender,
             age: p.age,
-            dateOfBirth: '',
             status,
-            identifyingMarks: [],
             address: `${where}, ${stateName}`,
           },
         },
-      };
+      });
       const kind = validateRecord(record);
       await store.putRecord({
         kind,

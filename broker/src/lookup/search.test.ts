@@ -11,12 +11,7 @@ const OWNER = 'station/MH/PUNE/PS001';
 const GRANT: LookupGrant = { who: 'agency/CBI/*', kinds: ['person'], states: 'any' };
 
 function person(name: string, aliases: string[] = [], fatherName = ''): RecordMsg {
-  return {
-    id: '',
-    owner: '',
-    links: [],
-    externalRef: '',
-    version: 0,
+  return RecordMsg.fromPartial({
     kind: {
       $case: 'person',
       value: {
@@ -25,13 +20,10 @@ function person(name: string, aliases: string[] = [], fatherName = ''): RecordMs
         fatherName,
         gender: Gender.GENDER_MALE,
         age: 30,
-        dateOfBirth: '',
         status: PersonStatus.PERSON_STATUS_WANTED,
-        identifyingMarks: [],
-        address: '',
       },
     },
-  };
+  });
 }
 
 function lookup(name: string, fatherName = ''): LookupRequest {
