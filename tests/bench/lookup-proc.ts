@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 
 /**
  * What the lookup benchmark reads about its broker processes from outside: CPU time and resident
- * memory from Linux's /proc (no cooperation from the process needed), and the hottest functions
- * of a V8 CPU profile (`node --cpu-prof`) by self time.
+ * memory from Linux's /proc (no cooperation from the process needed), and the clock V8's CPU
+ * profiles are stamped with (their summary is `summariseProfile`, shared with the national bench).
  */
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on every Linux in use). */
@@ -34,52 +33,7 @@ export function procRssMiB(pid: number): number {
   }
 }
 
-/** The parts of a `.cpuprofile` file read here. */
-interface CpuProfile {
-  nodes: Array<{
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-  }>;
-  /** Microseconds on the monotonic clock, as `monotonicMicros` reads it in any process. */
-  startTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
 /** Now on the clock V8's profiles use (CLOCK_MONOTONIC), in microseconds. */
 export function monotonicMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);
-}
-
-/**
- * The `n` functions with the most self time between `from` and `to` (`monotonicMicros`), as
- * shares of the time the process was not idle; each named `function (file:line)`.
- */
-export function hottest(
-  profile: CpuProfile,
-  n: number,
-  from = -Infinity,
-  to = Infinity,
-): Array<{ name: string; share: number }> {
-  const nameOf = new Map<number, string>();
-  for (const node of profile.nodes) {
-    const f = node.callFrame;
-    const where = f.url ? ` (${basename(f.url)}:${f.lineNumber + 1})` : '';
-    nameOf.set(node.id, `${f.functionName || '(anonymous)'}${f.url ? where : ''}`);
-  }
-  const self = new Map<string, number>();
-  let busy = 0;
-  let at = profile.startTime;
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
-    at += dt;
-    const name = nameOf.get(id) ?? '?';
-    if (name === '(idle)' || at < from || at > to) return;
-    busy += dt;
-    self.set(name, (self.get(name) ?? 0) + dt);
-  });
-  return [...self]
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)
-    .map(([name, us]) => ({ name, share: busy > 0 ? (100 * us) / busy : 0 }));
 }

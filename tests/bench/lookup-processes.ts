@@ -1,12 +1,4 @@
-import {
-  constants,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { constants, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STATE_CODES, type Pki } from '@cctns/pki';
@@ -14,7 +6,8 @@ import { RecordsClient } from '@cctns/station-agent';
 import { startNats } from '../support/nats.js';
 import { provision, TEST_PASSPHRASE } from '../support/network.js';
 import { startCctns, type CctnsProcess } from '../support/processes.js';
-import { hottest, monotonicMicros, procCpuMs, procRssMiB } from './lookup-proc.js';
+import { monotonicMicros, procCpuMs, procRssMiB } from './lookup-proc.js';
+import { summariseProfile } from './national-profile.js';
 import { AGENCY, national1, personQuery, PURPOSE, type Query } from './lookup-queries.js';
 import { count, reportAnswers, sum } from './lookup-report.js';
 import { line, note as noteFor, nowMs, sleep, withTimeout } from './report.js';
@@ -207,10 +200,11 @@ export async function benchLookupProcesses(
       note(`no CPU profile from broker/${home}`);
       continue;
     }
-    const top = hottest(JSON.parse(readFileSync(join(d, file), 'utf8')) as never, 15, from, to);
+    const p = summariseProfile(d, [[from / 1000, to / 1000]]);
+    const busy = p.sampledMs * (1 - p.idleShare);
     note(
-      `CPU profile of broker/${home} while the queries ran, by self time: ${top
-        .map((t) => `${t.name} ${t.share.toFixed(1)} %`)
+      `CPU profile of broker/${home} while the queries ran, by self time: ${p.functions
+        .map(([name, ms]) => `${name} ${(busy > 0 ? (100 * ms) / busy : 0).toFixed(1)} %`)
         .join(', ')}`,
     );
   }
