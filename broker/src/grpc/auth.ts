@@ -19,7 +19,9 @@ export function authenticate(
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
   if (!raw) throw new BrokerError('UNAUTHENTICATED', 'a client certificate is required');
   try {
-    return trust.verify([raw], opts);
+    // Looked up by the certificate's text, as JWS chains are: a caller's certificate is parsed
+    // and its chain checked once, not on every call (dates and revocation are checked each time).
+    return trust.verifyX5c([raw.toString('base64')], opts);
   } catch (err) {
     if (isPkiError(err, 'CERT_USAGE'))
       throw new BrokerError('IDENTITY_FORBIDDEN', err.message, { cause: err });
