@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { connect, headers } from 'nats';
+import { AckPolicy, connect, headers } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makePki, provision, tempDir, testLogger } from '../../../tests/support/network.js';
 import { startNats, type NatsServer } from '../../../tests/support/nats.js';
@@ -9,7 +9,7 @@ import { registerBrokerCommands } from '../cli/broker-commands.js';
 import type { BackboneMessage } from './backbone.js';
 import { backboneConformance } from './conformance.js';
 import { natsServerConfig } from './nats-config.js';
-import { KIND_HEADER, NatsBackbone, type SkippedMessage } from './nats.js';
+import { KIND_HEADER, MAX_ACK_PENDING, NatsBackbone, type SkippedMessage } from './nats.js';
 
 // The conformance run uses a plain (no TLS) nats-server: it checks JetStream semantics, and TLS
 // is covered below on its own.
@@ -261,12 +261,116 @@ describe('NatsBackbone on nats-server', () => {
       expect(stream.config.subjects).toEqual(['cctns.v1.>']);
       const consumer = await jsm.consumers.info('CCTNS', 'reuse-DL');
       expect(consumer.config.ack_wait).toBe(20 * 1e9);
-      expect(consumer.config.max_ack_pending).toBe(1);
+      expect(consumer.config.max_ack_pending).toBe(MAX_ACK_PENDING);
       await raw.close();
     } finally {
       await plain.stop();
     }
   });
+
+  it('after a predecessor died holding deliveries, waits for them and goes on in stream order: none lost, none twice', async () => {
+    const plain = await startNats();
+    const pub = await NatsBackbone.connect({ servers: plain.url, logger: testLogger });
+    const raw = await connect({ servers: plain.url });
+    try {
+      const publish = async (from: number, to: number) => {
+        for (let i = from; i < to; i++)
+          await pub.publish('cctns.v1.PB.state', 'alert', `lost-${i}`, `m${i}`);
+      };
+      // The durable as an earlier version made it (one message in flight): it is updated.
+      const jsm = await raw.jetstreamManager();
+      await jsm.consumers.add('CCTNS', {
+        durable_name: 'lost-PB',
+        filter_subject: 'cctns.v1.PB.>',
+        ack_policy: AckPolicy.Explicit,
+        max_ack_pending: 1,
+        ack_wait: 30 * 1e9,
+      });
+      await publish(0, 10);
+      const first = await NatsBackbone.connect({
+        servers: plain.url,
+        logger: testLogger,
+        consumerOptions: { ackWaitMs: 1_000 },
+      });
+      const before: string[] = [];
+      const c1 = await first.consume(
+        'lost-PB',
+        'cctns.v1.PB.>',
+        async (m) => void before.push(m.jws),
+      );
+      await until(() => before.length === 10);
+      await c1.stop();
+      await first.close();
+      expect(before).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+      // A process that pulls five messages and dies without acknowledging them: the server
+      // counts them as delivered and hands them out again only after ack_wait.
+      await publish(10, 30);
+      const dying = await connect({ servers: plain.url });
+      const held = await (
+        await dying.jetstream().consumers.get('CCTNS', 'lost-PB')
+      ).fetch({
+        max_messages: 5,
+        expires: 2_000,
+      });
+      const lost: number[] = [];
+      for await (const m of held) lost.push(m.seq);
+      await dying.close();
+      expect(lost).toHaveLength(5);
+      await publish(30, 40);
+      const second = await NatsBackbone.connect({
+        servers: plain.url,
+        logger: testLogger,
+        consumerOptions: { ackWaitMs: 1_000 },
+      });
+      const after: BackboneMessage[] = [];
+      const c2 = await second.consume('lost-PB', 'cctns.v1.PB.>', async (m) => void after.push(m));
+      await until(() => after.length >= 30, 30_000);
+      await new Promise((r) => setTimeout(r, 1_500));
+      await c2.stop();
+      await second.close();
+      expect(after.map((m) => m.jws)).toEqual(Array.from({ length: 30 }, (_, i) => `m${i + 10}`));
+      expect((await jsm.consumers.info('CCTNS', 'lost-PB')).config.max_ack_pending).toBe(
+        MAX_ACK_PENDING,
+      );
+    } finally {
+      await raw.close();
+      await pub.close();
+      await plain.stop();
+    }
+  }, 60_000);
+
+  it('retries a failing message in place while the deliveries behind it wait: all in order, the failed one once', async () => {
+    const b = await NatsBackbone.connect({
+      servers: server.url,
+      tls: tlsOf(mh),
+      logger: testLogger,
+      consumerOptions: { retryDelayMs: 100 },
+    });
+    try {
+      const N = 300;
+      await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          b.publish('cctns.v1.MH.retry.x', 'alert', `retry-${i}`, `r${i}`),
+        ),
+      );
+      const got: string[] = [];
+      let failures = 0;
+      const c = await b.consume('retry-MH', 'cctns.v1.MH.retry.>', async (m) => {
+        if (m.jws === 'r50' && failures < 3) {
+          failures++;
+          throw new Error('store busy');
+        }
+        got.push(m.jws);
+      });
+      await until(() => got.length >= N, 30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      await c.stop();
+      expect(failures).toBe(3);
+      expect(got).toEqual(Array.from({ length: N }, (_, i) => `r${i}`));
+    } finally {
+      await b.close();
+    }
+  }, 60_000);
 
   it('keeps a handler that runs longer than ack_wait from being delivered twice', async () => {
     const b = await NatsBackbone.connect({

@@ -95,9 +95,20 @@ export interface NatsBackboneOptions {
   onSkipped?: (m: SkippedMessage) => void;
 }
 
+/**
+ * How many messages a durable consumer may have delivered and not yet acknowledged. The handler
+ * still takes them one at a time in stream order; the window lets the server send the next ones
+ * while the current one is being handled instead of waiting for each acknowledgement.
+ */
+export const MAX_ACK_PENDING = 256;
+/** Messages asked for per pull; the client asks for more as they are used up. */
+const PULL_BATCH = 128;
+
 interface RunningConsumer {
   durable: string;
   stopped: boolean;
+  /** Set when the attachment must be given up and made again (the connection was re-established). */
+  reattach: boolean;
   iter: ConsumerMessages | undefined;
   loop: Promise<void>;
   /** Resolves the backoff sleep early when the consumer stops. */
@@ -108,13 +119,19 @@ interface RunningConsumer {
  * The distributed backbone: a JetStream stream (`cctns.v1.>`, file storage) on a NATS server or
  * cluster, one durable pull consumer per broker.
  *
- * Ordering: each durable consumer has `max_ack_pending: 1`, so the server hands out the next
- * message only once the previous one is acknowledged. That makes "one at a time, in stream order,
- * and a failed message blocks the ones after it" a server-side guarantee that holds across client
- * reconnects and server restarts, at the price of one round trip per message (see the tests for
- * the measured rate). On top of it, each consumer remembers the last stream sequence it handled,
- * so a redelivery caused by an acknowledgement lost in a server crash is acknowledged again
- * without calling the handler twice.
+ * Ordering: the handler sees one message at a time, in stream order, and a message whose handler
+ * fails is retried in place (with backoff, kept alive with progress notices) before anything after
+ * it, so a failure blocks what follows. The server may have up to `MAX_ACK_PENDING` messages
+ * delivered and unacknowledged, so the next messages are already on their way while one is
+ * handled. Order across interruptions (a stop, a reconnect, a crash of this process or of the
+ * server) rests on one rule applied at every attachment: after a round trip that makes the server
+ * see this client's last acknowledgements, the consumer's `num_ack_pending` says how many
+ * messages an earlier attachment left unacknowledged. They come back (at once when given back,
+ * after `ack_wait` when they were lost in flight) while newer ones may already arrive, so nothing
+ * is handled until every pending message is in hand; then they go to the handler in stream order
+ * and the consumer runs freely again. On top of it, each consumer remembers the last stream
+ * sequence it handled, so a redelivery of a handled message (an acknowledgement lost in a server
+ * crash) is acknowledged again without calling the handler twice.
  */
 export class NatsBackbone implements Backbone {
   private closing = false;
@@ -266,6 +283,7 @@ export class NatsBackbone implements Backbone {
     const state: RunningConsumer = {
       durable,
       stopped: false,
+      reattach: false,
       iter: undefined,
       loop: Promise.resolve(),
       wake: undefined,
@@ -445,8 +463,8 @@ export class NatsBackbone implements Backbone {
       deliver_policy: DeliverPolicy.All,
       replay_policy: ReplayPolicy.Instant,
       ack_wait: nanos(this.ackWaitMs),
-      // One message in flight: strict order and head-of-line blocking on failure (see the class doc).
-      max_ack_pending: 1,
+      // A window of deliveries ahead of the handler; order is kept by the client (see the class doc).
+      max_ack_pending: MAX_ACK_PENDING,
       // Never give up on a message: dropping one would leave a gap in every station's log.
       max_deliver: -1,
     };
@@ -470,10 +488,10 @@ export class NatsBackbone implements Backbone {
       );
     if (c.ack_policy !== AckPolicy.Explicit)
       throw new Error(`durable consumer ${durable} exists with ack policy ${c.ack_policy}`);
-    if (c.ack_wait !== wanted.ack_wait || c.max_ack_pending !== 1) {
+    if (c.ack_wait !== wanted.ack_wait || c.max_ack_pending !== MAX_ACK_PENDING) {
       await this.jsm.consumers.update(this.stream, durable, {
         ack_wait: wanted.ack_wait,
-        max_ack_pending: 1,
+        max_ack_pending: MAX_ACK_PENDING,
       });
       this.log.info({ durable }, 'updated the durable consumer');
     }
@@ -485,35 +503,76 @@ export class NatsBackbone implements Backbone {
     handler: (m: BackboneMessage) => Promise<void>,
   ): Promise<void> {
     const { durable } = state;
-    let failures = 0;
-    let failedSeq = 0;
     let attachFailures = 0;
     while (!state.stopped) {
+      state.reattach = false;
+      /** Messages of an earlier attachment, gathered here until all of them are in hand. */
+      const held = new Map<number, JsMsg>();
+      let guard: NodeJS.Timeout | undefined;
       try {
         const consumer = await this.js.consumers.get(this.stream, durable);
+        // After this round trip the server has seen our acknowledgements and the unsubscribe of
+        // any earlier pull, so the pending count below covers everything still out there.
+        await this.nc.flush();
+        let pending = (await this.jsm.consumers.info(this.stream, durable)).num_ack_pending;
+        let recovering = pending > 0;
+        /** Pending messages acknowledged (as handled already) since `pending` was read. */
+        let settled = 0;
         // expires bounds how long a pull request outlives a server restart; heartbeats (half of
         // it) let the client notice a lost request sooner.
-        const iter = await consumer.consume({ max_messages: 64, expires: 5_000 });
+        const iter = await consumer.consume({ max_messages: PULL_BATCH, expires: 5_000 });
         state.iter = iter;
-        if (state.stopped) iter.stop();
+        if (state.stopped || state.reattach) iter.stop();
         attachFailures = 0;
+        if (recovering) {
+          this.log.info({ durable, pending }, 'waiting for unacknowledged messages to come back');
+          // A message that never comes back (removed from the stream meanwhile): start over.
+          guard = setTimeout(
+            () => {
+              this.log.warn(
+                { durable, pending },
+                'unacknowledged messages did not all come back; reattaching',
+              );
+              state.reattach = true;
+              iter.stop();
+            },
+            2 * this.ackWaitMs + 5_000,
+          );
+        }
         for await (const m of iter) {
-          if (state.stopped) {
-            // Give it back at once so the next consumer need not wait for ack_wait.
+          if (state.stopped || state.reattach) {
+            // Give it back at once (the iterator ends after what it holds) so the next
+            // attachment need not wait for ack_wait.
             m.nak();
-            break;
+            continue;
           }
-          const outcome = await this.deliver(durable, m, handler);
-          if (outcome === 'failed') {
-            failures = m.seq === failedSeq ? failures + 1 : 1;
-            failedSeq = m.seq;
-            // Redelivered later; max_ack_pending 1 keeps everything after it waiting.
-            m.nak(Math.min(30_000, this.retryDelayMs * 2 ** (failures - 1)));
+          if (!recovering) {
+            await this.deliver(state, m, handler);
+            continue;
+          }
+          if (m.seq <= (this.handled.get(durable) ?? 0)) {
+            m.ack();
+            settled++;
           } else {
-            failures = 0;
+            held.set(m.seq, m);
+          }
+          if (held.size + settled < pending) continue;
+          // Possibly all in hand; the count read now includes every delivery that reached us.
+          pending = (await this.jsm.consumers.info(this.stream, durable)).num_ack_pending;
+          settled = 0;
+          if (held.size < pending) continue;
+          recovering = false;
+          clearTimeout(guard);
+          this.log.info({ durable, messages: held.size }, 'unacknowledged messages back in hand');
+          for (const seq of [...held.keys()].sort((x, y) => x - y)) {
+            const msg = held.get(seq)!;
+            held.delete(seq);
+            if (state.stopped || state.reattach) msg.nak();
+            else await this.deliver(state, msg, handler);
           }
         }
-        if (!state.stopped) this.log.warn({ durable }, 'consumer iterator ended; reattaching');
+        if (!state.stopped && !state.reattach)
+          this.log.warn({ durable }, 'consumer iterator ended; reattaching');
       } catch (err) {
         if (state.stopped || this.closing) break;
         attachFailures++;
@@ -522,32 +581,46 @@ export class NatsBackbone implements Backbone {
           'durable consumer failed; reattaching',
         );
       } finally {
+        clearTimeout(guard);
         state.iter = undefined;
+        // In stream order, so they come back in it.
+        for (const seq of [...held.keys()].sort((x, y) => x - y)) held.get(seq)!.nak();
       }
       if (state.stopped) break;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(5_000, 200 * 2 ** Math.min(attachFailures, 5)));
-        state.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-      state.wake = undefined;
+      if (state.reattach && attachFailures === 0) continue;
+      await this.pause(state, Math.min(5_000, 200 * 2 ** Math.min(attachFailures, 5)));
     }
   }
 
-  /** Hands one message to the handler and acknowledges it; 'failed' when the handler threw. */
+  /** Sleeps, cut short when the consumer stops. */
+  private async pause(state: RunningConsumer, ms: number): Promise<void> {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, ms);
+      state.wake = () => {
+        clearTimeout(t);
+        r();
+      };
+    });
+    state.wake = undefined;
+  }
+
+  /**
+   * Hands one message to the handler, retrying it in place with backoff while the handler
+   * throws, and acknowledges it. Gives it back unhandled when the consumer stops or reattaches
+   * meanwhile.
+   */
   private async deliver(
-    durable: string,
+    state: RunningConsumer,
     m: JsMsg,
     handler: (m: BackboneMessage) => Promise<void>,
-  ): Promise<'done' | 'failed'> {
+  ): Promise<void> {
+    const { durable } = state;
     const seq = m.seq;
     if (seq <= (this.handled.get(durable) ?? 0)) {
       // Handled already: its acknowledgement was lost (a server crash). Acknowledge again only.
       this.log.debug({ durable, seq }, 'redelivery of a handled message; acknowledging it again');
       m.ack();
-      return 'done';
+      return;
     }
     const kind = m.headers?.get(KIND_HEADER);
     if (kind !== 'alert' && kind !== 'receipt') {
@@ -561,31 +634,41 @@ export class NatsBackbone implements Backbone {
       }
       m.ack();
       this.handled.set(durable, seq);
-      return 'done';
+      return;
     }
-    // Keep the server from redelivering while a slow handler is still at work: a timer only for
-    // a handler that outlasts the first tick (most take well under a millisecond).
+    // Keep the server from redelivering while a slow handler (or its retries) is still at work:
+    // a timer only for a handler that outlasts the first tick (most take well under a millisecond).
     let progress: NodeJS.Timeout | undefined;
     const tick = Math.max(250, this.ackWaitMs / 3);
     const first = setTimeout(() => {
       m.working();
       progress = setInterval(() => m.working(), tick);
     }, tick);
+    const message: BackboneMessage = { seq, subject: m.subject, kind, jws: UTF8.decode(m.data) };
     try {
-      await handler({ seq, subject: m.subject, kind, jws: UTF8.decode(m.data) });
-    } catch (err) {
-      this.log.warn(
-        { durable, seq, subject: m.subject, err: (err as Error).message },
-        'backbone message handler failed; it will be delivered again',
-      );
-      return 'failed';
+      for (let failures = 1; ; failures++) {
+        try {
+          await handler(message);
+          break;
+        } catch (err) {
+          const delay = Math.min(30_000, this.retryDelayMs * 2 ** (failures - 1));
+          this.log.warn(
+            { durable, seq, subject: m.subject, err: (err as Error).message, failures, delay },
+            'backbone message handler failed; it will be delivered again',
+          );
+          await this.pause(state, delay);
+          if (state.stopped || state.reattach) {
+            m.nak();
+            return;
+          }
+        }
+      }
     } finally {
       clearTimeout(first);
       clearInterval(progress);
     }
     m.ack();
     this.handled.set(durable, seq);
-    return 'done';
   }
 
   /** Tracks connection state from the client's status events. */
@@ -601,6 +684,13 @@ export class NatsBackbone implements Backbone {
       } else if (type === 'reconnect') {
         this.reconnecting = false;
         for (const w of this.reconnectWaiters) w();
+        // Deliveries may have been lost with the old connection: attach again, which waits for
+        // every unacknowledged message before going on (see the class doc).
+        for (const c of this.consumers.values()) {
+          c.reattach = true;
+          c.iter?.stop();
+          c.wake?.();
+        }
         this.log.info({ server: s.data }, 'backbone connection restored');
       } else if (type === 'error') {
         this.log.warn({ err: s.data }, 'backbone connection error');
