@@ -36,6 +36,7 @@ import { NatsBackbone } from './backbone/nats.js';
 import type { BrokerConfig } from './config/config.js';
 import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
 import { STATION_LINK_SERVICE, StationSession, type LinkDeps } from './grpc/station-link.js';
+import { transportRefusals } from './grpc/transport.js';
 import { supervisionService } from './grpc/supervision.js';
 import { Cursors } from './link/cursors.js';
 import { Hub } from './link/hub.js';
@@ -264,10 +265,14 @@ export class Broker {
       clock,
       sessions,
       cursors,
+      maxMessageBytes: config.limits.maxMessageBytes,
     };
     metrics.gauge('cctns_connected_stations', 'Open station links', () => sessions.size);
 
     const grpcOptions = {
+      // The transport's own refusals (a frame beyond its limit, one that does not decode) carry a
+      // reason as the broker's do.
+      interceptors: [transportRefusals],
       'grpc.max_receive_message_length': Math.max(
         4 * 1024 * 1024,
         2 * config.limits.maxMessageBytes,

@@ -2,16 +2,35 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   credentials,
+  makeGenericClientConstructor,
   Metadata,
   type ClientDuplexStream,
   type ServiceError,
   type StatusObject,
 } from '@grpc/grpc-js';
-import { StationLinkServiceClient, type AgentMessage, type BrokerMessage } from '@cctns/proto';
+import {
+  AgentMessage,
+  StationLinkServiceService,
+  type BrokerMessage,
+  type StationLinkServiceClient,
+} from '@cctns/proto';
+
+/** The link's client side, with one addition: a Buffer is sent as it is (a frame of any bytes). */
+const RawLinkClient = makeGenericClientConstructor(
+  {
+    link: {
+      ...StationLinkServiceService.link,
+      requestSerialize: (m: AgentMessage | Buffer) =>
+        Buffer.isBuffer(m) ? m : Buffer.from(AgentMessage.encode(m).finish()),
+    },
+  },
+  'cctns.v1.StationLinkService',
+) as unknown as typeof StationLinkServiceClient;
 
 /**
  * A bare station link for tests that must send what a well-behaved agent never would: raw
- * AgentMessages in, every BrokerMessage and the final status collected.
+ * AgentMessages (or any bytes, with `sendRaw`) in, every BrokerMessage and the final status
+ * collected.
  */
 export class RawLink {
   readonly received: BrokerMessage[] = [];
@@ -29,7 +48,7 @@ export class RawLink {
         checkServerIdentity: () => undefined,
       },
     );
-    this.client = new StationLinkServiceClient(address, creds, {
+    this.client = new RawLinkClient(address, creds, {
       'grpc.ssl_target_name_override': 'broker.cctns',
     });
     this.call = this.client.link(new Metadata());
@@ -49,6 +68,11 @@ export class RawLink {
   /** Sends a message on the link. */
   send(msg: AgentMessage): void {
     this.call.write(msg);
+  }
+
+  /** Sends a frame of any bytes, as they are, as one message on the link. */
+  sendRaw(bytes: Buffer): void {
+    this.call.write(bytes as unknown as AgentMessage);
   }
 
   /** Sends hello and waits for the welcome. */

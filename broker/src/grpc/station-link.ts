@@ -9,6 +9,7 @@ import { listenKeys, type TargetKey } from '../routing/targets.js';
 import { BrokerError, type BrokerErrorCode } from '../errors.js';
 import type { Cursors } from '../link/cursors.js';
 import type { Hub } from '../link/hub.js';
+import { linkStep, readAgentFrame, type LinkPhase } from '../link/protocol.js';
 import {
   deliveryMessage,
   encodeBrokerMessage,
@@ -41,11 +42,22 @@ export interface LinkDeps {
   sessions: Set<StationSession>;
   /** Acknowledged cursors, written for all links together. */
   cursors: Cursors;
+  /** The largest signed message taken (`limits.maxMessageBytes`); larger frames are refused. */
+  maxMessageBytes: number;
 }
 
-/** The station link service, writing deliveries encoded once per entry rather than once per link. */
+/**
+ * The station link service, writing deliveries encoded once per entry rather than once per link,
+ * and taking the agent's frames as they arrive: the session decodes them itself, so a frame that
+ * does not decode is refused on its own instead of ending the link (grpc-js ends the call when its
+ * deserializer throws).
+ */
 export const STATION_LINK_SERVICE = {
-  link: { ...StationLinkServiceService.link, responseSerialize: encodeBrokerMessage },
+  link: {
+    ...StationLinkServiceService.link,
+    requestDeserialize: (frame: Buffer): Buffer => frame,
+    responseSerialize: encodeBrokerMessage,
+  },
 } as const;
 
 /** Messages of one link being handled at once; beyond, the link stops reading (flow control). */
@@ -57,11 +69,18 @@ type Early = Promise<
   | { ok: false; err: unknown }
 >;
 
-type Call = ServerDuplexStream<AgentMessage, BrokerMessage>;
+type Call = ServerDuplexStream<Buffer, BrokerMessage>;
+
+/** A message taken off the link, or a frame refused before it was looked at. */
+interface Incoming {
+  msg: AgentMessage;
+  refusal?: BrokerError;
+}
 
 /**
- * One open station link. The peer's identity comes from its certificate; messages from the agent
- * are answered one at a time, in order (their message-only checks run ahead, side by side);
+ * One open station link. The peer's identity comes from its certificate; the agent's hello comes
+ * first, then traffic (linkStep; anything out of order is refused PROTOCOL and the link stays up);
+ * messages from the agent are answered one at a time, in order (their message-only checks run ahead, side by side);
  * deliveries come from the log after the station's cursor until the link has caught up, then
  * straight from the hub as entries are appended, with back-pressure from the stream.
  */
@@ -69,9 +88,8 @@ export class StationSession {
   readonly peer: VerifiedCertificate;
   private readonly keys: TargetKey[];
   private readonly log: Logger;
-  private started = false;
+  private phase: LinkPhase = 'awaiting-hello';
   private pump: LogPump | undefined;
-  private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private unsubscribe: (() => void) | undefined;
   private acked = false;
@@ -141,7 +159,7 @@ export class StationSession {
         at: this.deps.clock(),
       })
       .catch((err: unknown) => this.log.error({ err }, 'directory write failed'));
-    this.call.on('data', (msg: AgentMessage) => this.receive(msg));
+    this.call.on('data', (frame: Buffer) => this.receive(frame));
     this.call.on('end', () => this.close('agent closed the link'));
     this.call.on('cancelled', () => this.close('link cancelled'));
     this.call.on('error', (err) => this.close(`link error: ${err.message}`));
@@ -149,20 +167,33 @@ export class StationSession {
   }
 
   /**
-   * Takes a message off the link. Messages are answered one at a time, in order; the checks that
-   * need nothing but the message itself (signature, content, scope) start at once, so a link
-   * sending many messages has them checked side by side while earlier ones are stored and
-   * published. The rate limit is applied on arrival, before any of that work.
+   * Takes a frame off the link. It is decoded here, once, and checked against the link's phase;
+   * a frame refused for what it is (undecodable, too large, out of order) is answered in turn and
+   * the link stays up. Messages are answered one at a time, in order; the checks that need nothing
+   * but the message itself (signature, content, scope) start at once, so a link sending many
+   * messages has them checked side by side while earlier ones are stored and published. The rate
+   * limit is applied on arrival, before any of that work.
    */
-  private receive(msg: AgentMessage): void {
+  private receive(frame: Buffer): void {
+    if (this.phase === 'closed') return;
+    const read = readAgentFrame(frame, this.deps.maxMessageBytes);
+    if (!read.ok) {
+      this.enqueue({ msg: { ref: read.ref, body: undefined }, refusal: read.refusal });
+      return;
+    }
+    const msg = read.message;
     const body = msg.body;
+    const step = linkStep(this.phase, body?.$case ?? 'empty');
+    if (!step.ok) {
+      if (step.refusal) this.enqueue({ msg, refusal: step.refusal });
+      return;
+    }
+    this.phase = step.phase;
     if (body?.$case === 'ack') {
       // A cursor acknowledgement needs no answer and no order: noted at once (a broadcast brings
       // one from every station of the state).
-      if (!this.closed) {
-        this.acked = true;
-        this.deps.cursors.note(this.peer.identityString, body.value.seq);
-      }
+      this.acked = true;
+      this.deps.cursors.note(this.peer.identityString, body.value.seq);
       return;
     }
     let limited = false;
@@ -182,12 +213,24 @@ export class StationSession {
         );
       }
     }
+    this.enqueue({ msg }, limited, early);
+  }
+
+  /** Queues a message (or a refusal) to be answered after those before it. */
+  private enqueue(incoming: Incoming, limited = false, early?: Early): void {
+    if (incoming.refusal && !this.deps.limiter.take(this.peer.identityString)) {
+      // A flood of frames the broker cannot use costs as much as a flood of alerts.
+      incoming = {
+        msg: incoming.msg,
+        refusal: new BrokerError('RATE_LIMITED', 'too many messages; resend later'),
+      };
+    }
     if (++this.inFlight >= MAX_IN_FLIGHT && !this.paused) {
       this.paused = true;
       this.call.pause();
     }
     this.queue = this.queue
-      .then(() => this.handle(msg, limited, early))
+      .then(() => this.handle(incoming, limited, early))
       .catch((err: unknown) => this.log.error({ err }, 'message not answered'))
       .finally(() => {
         if (--this.inFlight <= MAX_IN_FLIGHT / 2 && this.paused) {
@@ -197,21 +240,20 @@ export class StationSession {
       });
   }
 
-  private async handle(msg: AgentMessage, limited = false, early?: Early): Promise<void> {
-    if (this.closed) return;
+  private async handle(incoming: Incoming, limited = false, early?: Early): Promise<void> {
+    if (this.phase === 'closed') return;
+    const { msg, refusal } = incoming;
     const body = msg.body;
     try {
+      if (refusal) throw refusal;
       switch (body?.$case) {
         case 'hello': {
-          if (this.started)
-            throw new BrokerError('PROTOCOL', 'hello was already received on this link');
-          this.started = true;
           const pump = new LogPump(
             body.value.cursor,
             (after, limit) =>
               this.deps.store.entriesFor(this.keys, after, { limit, now: this.deps.clock() }),
             (e) => {
-              if (this.closed) return undefined;
+              if (this.phase === 'closed') return undefined;
               this.deps.metrics.inc('cctns_deliveries_total', { kind: e.kind });
               return writeWithBackpressure(this.call, deliveryMessage(e));
             },
@@ -275,6 +317,7 @@ export class StationSession {
           return;
         }
         default:
+          // linkStep let nothing else through (an ack is noted on arrival).
           throw new BrokerError('PROTOCOL', 'empty or unknown message');
       }
     } catch (err) {
@@ -310,14 +353,14 @@ export class StationSession {
   }
 
   private async write(msg: BrokerMessage): Promise<void> {
-    if (this.closed) return;
+    if (this.phase === 'closed') return;
     await writeWithBackpressure(this.call, msg);
   }
 
   /** Closes the session (idempotent) and records the station offline. */
   close(why: string): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
     this.pump?.stop();
     this.unsubscribe?.();
     this.deps.sessions.delete(this);
