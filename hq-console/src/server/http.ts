@@ -5,26 +5,84 @@ import type { Logger } from 'pino';
 import { ConsoleError } from '../auth/errors.js';
 
 const MAX_BODY = 256 * 1024;
+/**
+ * What is read and thrown away of a body the console refuses before it has read it all; beyond
+ * this the connection is cut.
+ */
+const MAX_DISCARDED = 16 * 1024 * 1024;
 
-/** Reads a JSON object body (at most 256 KiB; JSON content type only, which also stops form posts from other sites). */
+/**
+ * The request's URL, its path checked to decode: a target that is not a path, or broken
+ * percent-encoding (`/api/alerts/%E0%A4%A`), is the client's mistake, INPUT_INVALID.
+ */
+export function requestUrl(req: IncomingMessage): URL {
+  let url: URL;
+  try {
+    url = new URL(req.url ?? '/', 'http://console');
+  } catch (cause) {
+    throw new ConsoleError('INPUT_INVALID', 'the request target is not a path', { cause });
+  }
+  decodePath(url.pathname);
+  return url;
+}
+
+/** A path or path segment percent-decoded; broken encoding is INPUT_INVALID. */
+export function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch (cause) {
+    throw new ConsoleError('INPUT_INVALID', 'the path has broken percent-encoding', { cause });
+  }
+}
+
+/**
+ * Reads a JSON object body (at most 256 KiB; JSON content type only, which also stops form posts
+ * from other sites). A body refused part-way is left to `discardBody`, not destroyed: closing a
+ * connection with bytes unread resets it, and the client sees the reset instead of the answer.
+ */
 export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json')
     throw new ConsoleError('INPUT_INVALID', 'the body must be application/json');
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY) throw new ConsoleError('INPUT_INVALID', 'request too large');
-    chunks.push(chunk);
-  }
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY)
+    throw new ConsoleError('INPUT_INVALID', 'request too large');
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    const done = (err?: Error) => {
+      req.off('data', onData).off('end', onEnd).off('error', done);
+      if (err) reject(err);
+      else resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) return done(new ConsoleError('INPUT_INVALID', 'request too large'));
+      chunks.push(chunk);
+    };
+    const onEnd = () => done();
+    req.on('data', onData).on('end', onEnd).on('error', done);
+  });
   try {
-    const v = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    const v = JSON.parse(body.toString('utf8')) as unknown;
     if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
     return v as Record<string, unknown>;
   } catch (cause) {
     throw new ConsoleError('INPUT_INVALID', 'the body must be a JSON object', { cause });
   }
+}
+
+/**
+ * Reads and throws away what is left of a request's body (up to MAX_DISCARDED, then the
+ * connection is cut), so that a client still sending gets the answer and may keep the connection.
+ */
+export function discardBody(req: IncomingMessage): void {
+  if (req.complete || req.destroyed) return;
+  let left = MAX_DISCARDED;
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) req.destroy();
+  });
+  req.resume();
 }
 
 const HTTP_STATUS: Record<string, number> = {
@@ -69,6 +127,8 @@ export function responder(logger: Logger, https: boolean) {
       })
       .end(JSON.stringify(body));
   const fail = (res: ServerResponse, err: unknown) => {
+    // A refusal may come before the body was read (or part-way through it).
+    discardBody(res.req);
     if (err instanceof ConsoleError)
       return send(res, HTTP_STATUS[err.code] ?? 400, { code: err.code, message: err.message });
     logger.error({ err }, 'console request failed');
@@ -97,7 +157,7 @@ export function staticFiles(dir: string, headers: Record<string, string>) {
   const root = resolve(dir);
   return (req: IncomingMessage, res: ServerResponse, path: string): boolean => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const rel = path === '/' ? 'index.html' : decodeURIComponent(path).replace(/^\/+/, '');
+    const rel = path === '/' ? 'index.html' : decodePath(path).replace(/^\/+/, '');
     const file = normalize(join(root, rel));
     if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
       if (path === '/') {

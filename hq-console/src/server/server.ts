@@ -54,7 +54,7 @@ import type {
   SocketData,
 } from './events.js';
 import { alertView, receiptView, SupervisionFeed } from './feed.js';
-import { readJson, responder, staticFiles } from './http.js';
+import { readJson, requestUrl, responder, staticFiles } from './http.js';
 
 /** How the console server runs. */
 export interface ConsoleServerOptions {
@@ -535,7 +535,7 @@ export class ConsoleServer {
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       void (async () => {
         try {
-          const url = new URL(req.url ?? '/', 'http://console');
+          const url = requestUrl(req);
           const path = url.pathname;
           if (path === '/api/session' && req.method === 'POST') {
             const body = await readJson(req);
