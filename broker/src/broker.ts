@@ -17,6 +17,7 @@ import { DEFAULT_LOOKUP_POLICY, loadLookupPolicy } from './lookup/policy.js';
 import { Lookups } from './lookup/service.js';
 import { recordService } from './records/service.js';
 import {
+  ApprovalServiceService,
   DirectoryServiceService,
   EnrollmentServiceService,
   RenewalServiceService,
@@ -35,6 +36,8 @@ import { InProcessStream } from './backbone/in-process.js';
 import { NatsBackbone } from './backbone/nats.js';
 import type { BrokerConfig } from './config/config.js';
 import { directoryService, enrollmentService, renewalService } from './grpc/services.js';
+import { approvalService } from './grpc/approvals.js';
+import { Drafts } from './alerts/drafts.js';
 import { STATION_LINK_SERVICE, StationSession, type LinkDeps } from './grpc/station-link.js';
 import { transportRefusals } from './grpc/transport.js';
 import { supervisionService } from './grpc/supervision.js';
@@ -211,6 +214,18 @@ export class Broker {
           })
         : new InProcessStream(await store.head()).connect());
     const home = state;
+    const signer = new JwsSigner(
+      loadPrivateKey(keyPem.toString(), undefined, 'the broker key').privateKey,
+      chainPem.toString(),
+    );
+    const audit = new Audit({
+      store,
+      identity: config.identity,
+      signer: () => signer,
+      logger: logger.child({ component: 'audit' }),
+      clock,
+      checkpointFile: config.audit.checkpointFile ?? undefined,
+    });
     // One admission core for what stations send and what the backbone brings.
     const admission = new Admission({
       store,
@@ -219,6 +234,7 @@ export class Broker {
       clock,
       maxMessageBytes: config.limits.maxMessageBytes,
       metrics,
+      audit,
     });
     const federation = new Federation({
       backbone,
@@ -235,18 +251,6 @@ export class Broker {
     const intake = new Intake({ admission, backbone, federation, metrics, logger });
     const sessions = new Set<StationSession>();
     const cursors = new Cursors(store, logger);
-    const signer = new JwsSigner(
-      loadPrivateKey(keyPem.toString(), undefined, 'the broker key').privateKey,
-      chainPem.toString(),
-    );
-    const audit = new Audit({
-      store,
-      identity: config.identity,
-      signer: () => signer,
-      logger: logger.child({ component: 'audit' }),
-      clock,
-      checkpointFile: config.audit.checkpointFile ?? undefined,
-    });
     const deps: LinkDeps = {
       identity: config.identity,
       audit,
@@ -288,6 +292,18 @@ export class Broker {
       link: (call: Parameters<typeof StationSession.open>[0]) => StationSession.open(call, deps),
     });
     grpc.addService(RenewalServiceService, renewalService(ca, trust, logger, clock));
+    grpc.addService(
+      ApprovalServiceService,
+      approvalService({
+        home: state,
+        trust,
+        admission,
+        drafts: new Drafts(policy.approval.maxAgeMinutes * 60_000, clock),
+        audit,
+        logger: logger.child({ component: 'approvals' }),
+        clock,
+      }),
+    );
     const lookupPolicy = config.lookupPolicy
       ? loadLookupPolicy(config.lookupPolicy)
       : DEFAULT_LOOKUP_POLICY;

@@ -57,10 +57,30 @@ export const BROKER_ERRORS = {
     doc: 'an Update or Cancel references an alert the broker does not have, or one of another sender',
   },
   EXPIRED: { grpc: status.FAILED_PRECONDITION, exit: 4, doc: 'the alert has already expired' },
+  APPROVAL_REQUIRED: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: "the alert needs a second officer's approval (every national broadcast) and carries none",
+  },
+  APPROVAL_INVALID: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: 'the approval does not verify, is revoked, stale, for another alert, or by an identity without the duty-officer grant',
+  },
+  APPROVER_SAME_AS_SENDER: {
+    grpc: status.PERMISSION_DENIED,
+    exit: 4,
+    doc: "the approval is signed by the alert's own sender; a second, different officer must approve",
+  },
   NOT_RECIPIENT: {
     grpc: status.PERMISSION_DENIED,
     exit: 4,
     doc: 'a receipt for an alert the station was not addressed by',
+  },
+  DRAFT_UNKNOWN: {
+    grpc: status.NOT_FOUND,
+    exit: 5,
+    doc: 'no draft with that identifier awaits approval at this broker (never left, sent, or expired)',
   },
   ALERT_UNKNOWN: {
     grpc: status.NOT_FOUND,

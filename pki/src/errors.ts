@@ -98,6 +98,14 @@ export const PKI_ERROR_CODES = {
     exit: EXIT.verification,
     doc: "a signed message's sender field names another identity than its signer",
   },
+  APPROVAL_INVALID: {
+    exit: EXIT.verification,
+    doc: "an alert's approval does not verify, is not an HQ officer's, or is for another alert",
+  },
+  APPROVER_SAME_AS_SENDER: {
+    exit: EXIT.verification,
+    doc: "an alert's approval is signed by its own sender (a second officer must approve)",
+  },
   PASSPHRASE_MISSING: {
     exit: EXIT.passphrase,
     doc: 'no passphrase in the environment and no terminal to ask',

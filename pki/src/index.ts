@@ -59,6 +59,16 @@ export {
 } from './verify/trust-store.js';
 export { JWS_ALG, JwsSigner, verifyJws, type VerifiedJws } from './jws/jws.js';
 export {
+  APPROVAL_JWS_TYPE,
+  approvalDigest,
+  approvalOf,
+  checkApprovalFits,
+  openApproval,
+  signApproval,
+  verifyApproval,
+  type OpenedApproval,
+} from './jws/approval.js';
+export {
   GENESIS_HASH,
   canonicalJson,
   entryHash,

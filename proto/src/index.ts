@@ -7,4 +7,5 @@ export * from './gen/cctns/v1/link.js';
 export * from './gen/cctns/v1/enroll.js';
 export * from './gen/cctns/v1/directory.js';
 export * from './gen/cctns/v1/records.js';
+export * from './gen/cctns/v1/approval.js';
 export { enumLabel, type ProtoEnum } from './labels.js';

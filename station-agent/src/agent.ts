@@ -27,6 +27,7 @@ import {
   type Record as RecordMsg,
   type SealedPackage,
 } from '@cctns/proto';
+import { Approvals } from './approval/approvals.js';
 import { composeAlert } from './compose/alert.js';
 import { openSealed, recipientKey, seal } from './query/seal.js';
 import { pino, type Logger } from 'pino';
@@ -180,6 +181,36 @@ export class Agent {
     });
     this.link?.nudge();
     return { alertId: alert.identifier };
+  }
+
+  /** The two-person rule at this agent: drafts, approvals, waiting for one (HQ identities). */
+  approvals(): Approvals {
+    return new Approvals({
+      broker: this.config.broker,
+      identity: this.identity,
+      trust: this.trust,
+      creds: () => this.credentials(),
+      signer: () => this.signer,
+      clock: this.clock,
+    });
+  }
+
+  /**
+   * Sends an alert that needs a second officer's approval: leaves the signed draft at the broker,
+   * waits for the approval, then signs the alert with the approval inside and queues it.
+   * `onDraft` is told once the draft waits (to say who should approve); `approver`, when given,
+   * is the only identity whose approval is taken.
+   */
+  async sendApproved(
+    alert: Alert,
+    opts: { timeoutMs: number; pollMs?: number; approver?: string; onDraft?: () => void },
+  ): Promise<{ alertId: string; approver: string }> {
+    const approvals = this.approvals();
+    await approvals.submit(alert);
+    opts.onDraft?.();
+    const r = await approvals.awaitApproval(alert, opts);
+    await this.send(r.alert);
+    return { alertId: alert.identifier, approver: r.approval.signer.identityString };
   }
 
   /** The certificate chain of a station, from this agent's broker's directory (verified by the caller). */

@@ -18,6 +18,14 @@ export const AGENT_ERROR_CODES = {
     exit: 6,
     doc: 'a sealed case record that this station cannot open, or whose signature or addressing is wrong',
   },
+  APPROVAL_INVALID: {
+    exit: 6,
+    doc: 'a draft or approval that does not verify here, or an officer approving their own alert',
+  },
+  APPROVAL_PENDING: {
+    exit: 5,
+    doc: 'no second officer approved the draft within the wait; it stays at the broker until approved or stale',
+  },
 } as const;
 
 /** One of the agent's stable error codes. */

@@ -11,6 +11,7 @@ export {
   type AgentPaths,
 } from './agent.js';
 export { enroll } from './enroll.js';
+export { Approvals, type VerifiedDraft } from './approval/approvals.js';
 export {
   AgentLink,
   brokerIdentityCheck,

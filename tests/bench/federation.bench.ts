@@ -8,6 +8,7 @@ import {
   loadPrivateKey,
   privateKeyToPem,
   signAlert,
+  signApproval,
 } from '@cctns/pki';
 import { composeAlert } from '@cctns/station-agent';
 import { connect as natsConnect, type NatsConnection } from 'nats';
@@ -114,6 +115,9 @@ export async function benchFederation(opts: {
     await provision(pki, cas.get('MH')!, senderId, holder(senderId));
     await provision(pki, cas.get('KA')!, receiverId, holder(receiverId));
     await provision(pki, cas.get('CENTRAL')!, hqId, holder(hqId));
+    // The second duty officer who approves HQ's national broadcasts.
+    const approverId = 'hq/national/duty2';
+    await provision(pki, cas.get('CENTRAL')!, approverId, holder(approverId));
     const pkiSeconds = (nowMs() - setup0) / 1000;
 
     // --- the backbone and the three brokers, each in its own process
@@ -180,16 +184,17 @@ export async function benchFederation(opts: {
         ).jws,
       );
     const hqSigner = signerOf(hqId);
+    const approverSigner = signerOf(approverId);
     const national: string[] = [];
-    for (let i = 0; i < opts.broadcasts; i++)
-      national.push(
-        (
-          await signAlert(
-            hqSigner,
-            compose(hqId, { national: true }, `NATIONAL: suspect at large ${i}`),
-          )
-        ).jws,
-      );
+    for (let i = 0; i < opts.broadcasts; i++) {
+      const alert = compose(hqId, { national: true }, `NATIONAL: suspect at large ${i}`);
+      alert.approval = await signApproval(approverSigner, {
+        alert,
+        approver: approverId,
+        at: new Date(),
+      });
+      national.push((await signAlert(hqSigner, alert)).jws);
+    }
     const alertSize = Buffer.byteLength(national[0] ?? '');
     line(B, 'signed national alert size', alertSize, 'bytes');
 

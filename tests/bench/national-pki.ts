@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCsr, generateRsaKeyPair, privateKeyToPem, type StateCode } from '@cctns/pki';
-import { makePki, provision } from '../support/network.js';
+import { createCsr, generateRsaKeyPair, Pki, privateKeyToPem, type StateCode } from '@cctns/pki';
+import { makePki, provision, TEST_PASSPHRASE } from '../support/network.js';
 import { note, nowMs, progress } from './report.js';
 import type { BenchStation } from './national-states.js';
 
@@ -25,8 +25,9 @@ export interface NationalPki {
   stationsFile: string;
   /** Holder folder (root.pem, key.pem, cert.pem) per broker identity home: `national`, `UP`, … */
   brokerDir: (home: string) => string;
-  /** Holder folders of the national HQ operator and of the ingest receiver. */
+  /** Holder folders of the national HQ operator, the second duty officer who approves, and the ingest receiver. */
   hqDir: string;
+  approverDir: string;
   receiverDir: string;
   receiverId: string;
   /** Seconds spent making it (0 when the cache was used). */
@@ -35,6 +36,8 @@ export interface NationalPki {
 
 /** Identity of the national HQ operator who broadcasts. */
 export const HQ_ID = 'hq/national/duty1';
+/** Identity of the second duty officer who approves its national broadcasts. */
+export const APPROVER_ID = 'hq/national/duty2';
 /** RSA keys shared by the station certificates (see `nationalPki`). */
 export const KEY_POOL = 128;
 /** A cache older than this is rebuilt: leaves live 90 days. */
@@ -67,6 +70,7 @@ export async function nationalPki(
     stationsFile: join(dir, 'stations.json'),
     brokerDir: (home) => join(dir, 'brokers', home),
     hqDir: join(dir, 'holders', 'hq'),
+    approverDir: join(dir, 'holders', 'approver'),
     receiverDir: join(dir, 'holders', 'receiver'),
     receiverId,
     seconds: 0,
@@ -76,6 +80,20 @@ export async function nationalPki(
     const made = (JSON.parse(readFileSync(marker, 'utf8')) as { at: string }).at;
     if (Date.now() - Date.parse(made) < MAX_AGE_DAYS * 86_400_000) {
       note('national', `PKI and ${stations.length} certificates from the cache ${dir}`);
+      // Caches made before national broadcasts needed a second officer lack the approver.
+      if (!existsSync(join(out.approverDir, 'cert.pem'))) {
+        const pki = Pki.open(out.pkiDir);
+        try {
+          await provision(
+            pki,
+            pki.unlockCa('CENTRAL', TEST_PASSPHRASE),
+            APPROVER_ID,
+            out.approverDir,
+          );
+        } finally {
+          pki.close();
+        }
+      }
       return out;
     }
   }
@@ -115,6 +133,7 @@ export async function nationalPki(
         out.brokerDir(home),
       );
     await provision(pki, cas.get('CENTRAL')!, HQ_ID, out.hqDir);
+    await provision(pki, cas.get('CENTRAL')!, APPROVER_ID, out.approverDir);
     await provision(pki, cas.get(p3State)!, receiverId, out.receiverDir);
   } finally {
     pki.close();

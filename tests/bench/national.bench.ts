@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { JwsSigner, loadPrivateKey, signAlert, type StateCode } from '@cctns/pki';
+import { JwsSigner, loadPrivateKey, signAlert, signApproval, type StateCode } from '@cctns/pki';
 import { composeAlert } from '@cctns/station-agent';
 import { connect as natsConnect } from 'nats';
 import { tempDir } from '../support/cli.js';
@@ -10,7 +10,7 @@ import { RawLink } from '../support/raw-link.js';
 import { IpcChild, RELAY_RECEIVER_CURSOR } from './national-ipc.js';
 import { monoMs, stationCredentials } from './national-link.js';
 import { Arrivals, broadcasts, hqSend, ingest, reconnectStorm, status } from './national-phases.js';
-import { HQ_ID, nationalPki } from './national-pki.js';
+import { APPROVER_ID, HQ_ID, nationalPki } from './national-pki.js';
 import {
   scrape,
   Sampler,
@@ -166,6 +166,7 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
     onCleanup('HQ link', () => hq.close());
     await hq.hello(SENDER_CURSOR);
     const hqSigner = signerOf(pki.hqDir);
+    const approverSigner = signerOf(pki.approverDir);
     const sign = async (id: string, to: Parameters<typeof composeAlert>[0]['to']) => {
       const alert = composeAlert({
         sender: HQ_ID,
@@ -175,6 +176,13 @@ export async function benchNational(opts: NationalOptions): Promise<void> {
         description: 'x'.repeat(400),
         now: new Date(),
       });
+      // A national broadcast carries a second duty officer's approval (the two-person rule).
+      if (to.national)
+        alert.approval = await signApproval(approverSigner, {
+          alert,
+          approver: APPROVER_ID,
+          at: new Date(),
+        });
       return { id: alert.identifier, jws: (await signAlert(hqSigner, alert)).jws };
     };
     const national = await Promise.all(

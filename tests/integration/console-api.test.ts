@@ -11,6 +11,7 @@ import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  approveWithAgent,
   signIn,
   startConsoleNetwork,
   STATIONS,
@@ -96,12 +97,16 @@ describe('console API', () => {
       403,
     );
 
+    // The network's two-person rule: duty2 signs the draft with their own HQ key (their agent)
+    // while approving in the console.
+    const signed = approveWithAgent(net, 'duty2', id);
     const approved = await api<BroadcastView>(
       net.national,
       duty2,
       'POST',
       `/api/broadcasts/${id}/approve`,
     );
+    await signed;
     expect(approved.body).toMatchObject({ status: 'sent', approver: 'duty2', alertId: id });
     const again = await api(net.national, duty2, 'POST', `/api/broadcasts/${id}/approve`);
     expect(again).toMatchObject({ status: 409, body: { code: 'CONFLICT' } });
@@ -329,7 +334,9 @@ describe('console API', () => {
       5_000,
       'pending broadcast pushed',
     );
+    const signed = approveWithAgent(net, 'duty2', b.body.id);
     await api(net.national, duty2, 'POST', `/api/broadcasts/${b.body.id}/approve`);
+    await signed;
     await eventually(() => alerts.some((a) => a.id === b.body.id), 15_000, 'live alert');
     expect(socket.connected).toBe(true);
 

@@ -4,6 +4,7 @@ import { composeAlert } from '@cctns/station-agent';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  approveWithAgent,
   OPERATOR_PASSWORD,
   startConsoleNetwork,
   STATIONS,
@@ -125,6 +126,8 @@ describe('HQ console in the browser', () => {
     await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('pending');
     await shot(duty2, '04-broadcast-approval');
     await item.getByTestId('broadcast-approve').click();
+    // duty2 signs the draft with their own HQ key, through their own agent.
+    await approveWithAgent(net, 'duty2', broadcastId);
     await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('sent');
     // The composer's page hears of it live.
     await expect

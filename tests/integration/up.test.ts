@@ -14,6 +14,7 @@ let ready: {
   brokers: Record<string, { grpc: string; http: string }>;
   stations: Array<{ identity: string; dir: string }>;
   hq: { identity: string; dir: string };
+  approver: { identity: string; dir: string };
   console: { url: string; operators: string };
 };
 
@@ -196,7 +197,7 @@ describe('cctns up', () => {
   });
 
   it('carries a national broadcast sent with the CLI from national HQ to every station', async () => {
-    const send = await cctns([
+    const sending = cctns([
       '--json',
       'agent',
       '--dir',
@@ -210,18 +211,39 @@ describe('cctns up', () => {
       '--wait',
       '15s',
     ]);
+    // A second duty officer approves it with their own agent, as the two-person rule requires.
+    const draftId = await eventually(
+      async () => {
+        const r = await cctns(['--json', 'agent', '--dir', ready.approver.dir, 'drafts']);
+        return (JSON.parse(r.stdout) as Array<{ alertId: string; headline: string }>).find(
+          (d) => d.headline === 'Nationwide watch',
+        )?.alertId;
+      },
+      20_000,
+      'the draft waiting for approval',
+    );
+    const approve = await cctns([
+      '--json',
+      'agent',
+      '--dir',
+      ready.approver.dir,
+      'approve',
+      draftId,
+    ]);
+    expect(approve.code, approve.stderr).toBe(0);
+    const send = await sending;
     expect(send.stderr).toBe('');
     const { alertId } = JSON.parse(send.stdout) as { alertId: string };
     for (const s of ready.stations) {
       await eventually(
         async () => {
           const r = await cctns(['--json', 'agent', '--dir', s.dir, 'inbox']);
-          return (JSON.parse(r.stdout) as Array<{ alertId: string }>).some(
-            (i) => i.alertId === alertId,
+          return (JSON.parse(r.stdout) as Array<{ alertId: string; approvedBy: string }>).some(
+            (i) => i.alertId === alertId && i.approvedBy === ready.approver.identity,
           );
         },
         15_000,
-        `national alert at ${s.identity}`,
+        `national alert at ${s.identity}, approved by ${ready.approver.identity}`,
       );
     }
   });

@@ -7,6 +7,7 @@ import type { Agent } from '@cctns/station-agent';
 import { startFakeTwilio, type FakeTwilio } from './fake-twilio.js';
 import {
   enrollStation,
+  eventually,
   makePki,
   provision,
   runFast,
@@ -42,6 +43,8 @@ export interface ConsoleNetwork {
   pki: Pki;
   brokers: Map<string, Broker>;
   stations: Map<string, Agent>;
+  /** The national duty officers' own agents (`hq/national/<username>`): they sign approvals. */
+  officers: Map<string, Agent>;
   /** The national console (stateBrokers MH and KA) and the MH console. */
   national: ConsoleServer;
   mh: ConsoleServer;
@@ -144,6 +147,21 @@ export async function startConsoleNetwork(
     stations.set(identity, agent);
   }
 
+  // Each national duty officer's own agent and key, with which they approve broadcasts.
+  const officers = new Map<string, Agent>();
+  for (const [username, o] of Object.entries(OPERATORS))
+    if (o.scope === 'national' && o.role === 'duty-officer')
+      officers.set(
+        username,
+        await enrollStation(
+          dir,
+          pki,
+          pki.unlockCa('CENTRAL', TEST_PASSPHRASE),
+          brokers.get('national')!,
+          `hq/national/${username}`,
+        ),
+      );
+
   const totp = {} as Record<keyof typeof OPERATORS, string>;
   const consoleAt = async (scope: 'national' | 'MH') => {
     const cdir = join(dir, `console-${scope}`);
@@ -206,6 +224,7 @@ export async function startConsoleNetwork(
     pki,
     brokers,
     stations,
+    officers,
     national,
     mh,
     twilio,
@@ -215,13 +234,28 @@ export async function startConsoleNetwork(
     stop: async () => {
       await national.stop();
       await mh.stop();
-      for (const a of stations.values()) await a.close();
+      for (const a of [...stations.values(), ...officers.values()]) await a.close();
       for (const b of brokers.values()) await b.stop();
       await twilio.close();
       await smtp.stop();
       pki.close();
     },
   };
+}
+
+/** A duty officer approves a console broadcast's draft with their own agent once it waits at the broker. */
+export async function approveWithAgent(
+  net: ConsoleNetwork,
+  username: string,
+  alertId: string,
+): Promise<void> {
+  const officer = net.officers.get(username)!;
+  await eventually(
+    async () => (await officer.approvals().list()).some((d) => d.alert.identifier === alertId),
+    15_000,
+    `draft ${alertId} at the broker`,
+  );
+  await officer.approvals().approve(alertId);
 }
 
 /** Signs in over the REST API (plain HTTP consoles) and returns the session cookie. */

@@ -1,8 +1,18 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InProcessStream, NatsBackbone, type Backbone, type Broker } from '@cctns/broker';
-import { JwsSigner, loadPrivateKey, signAlert, type Pki } from '@cctns/pki';
+import { X509Certificate } from 'node:crypto';
+import {
+  approvalOf,
+  JwsSigner,
+  loadPrivateKey,
+  signAlert,
+  signApproval,
+  type Pki,
+} from '@cctns/pki';
+import { Alert } from '@cctns/proto';
 import { Agent, composeAlert } from '@cctns/station-agent';
+import { describeAlert } from '@cctns/station-agent/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   enrollStation,
@@ -93,6 +103,8 @@ export function federationSuite(
     let mh2: Agent; // station/MH/MUMBAI/PS002 on MH replica 2
     let ka: Agent; // station/KA/BENGALURU/PS001
     let hq: Agent; // hq/national/duty1 on the national broker
+    let hq2: Agent; // hq/national/duty2, the second duty officer
+    let hq3: Agent; // hq/national/duty3, revoked in the approval tests
 
     const connect = async () => {
       const c = await factory.connect();
@@ -126,6 +138,22 @@ export function federationSuite(
           .privateKey,
         readFileSync(join(agent.dir, 'cert.pem'), 'utf8'),
       );
+    /** `a` with an approval signed by `by`, of `of` (default: `a` itself). */
+    const approved = async (a: Alert, by: Agent, of: Alert = a): Promise<Alert> => ({
+      ...a,
+      approval: await signApproval(signerOf(by), {
+        alert: of,
+        approver: by.identity,
+        at: new Date(),
+      }),
+    });
+    const refusalOf = (agent: Agent, id: string) =>
+      eventually(
+        () =>
+          agent.store.outboxItem(id)?.status === 'refused' ? agent.store.outboxItem(id) : undefined,
+        20_000,
+        `refusal of ${id}`,
+      );
 
     beforeAll(async () => {
       ({ pki } = await makePki(dir, ['MH', 'KA', 'DL', 'CENTRAL']));
@@ -140,6 +168,8 @@ export function federationSuite(
       mh2 = await enrollStation(dir, pki, ca('MH'), brokers['MH2']!, 'station/MH/MUMBAI/PS002');
       ka = await enrollStation(dir, pki, ca('KA'), brokers['KA']!, 'station/KA/BENGALURU/PS001');
       hq = await enrollStation(dir, pki, ca('CENTRAL'), brokers['national']!, 'hq/national/duty1');
+      hq2 = await enrollStation(dir, pki, ca('CENTRAL'), brokers['national']!, 'hq/national/duty2');
+      hq3 = await enrollStation(dir, pki, ca('CENTRAL'), brokers['national']!, 'hq/national/duty3');
       for (const a of [mh1, mh2, ka, hq]) runFast(a);
       await eventually(
         () =>
@@ -151,7 +181,7 @@ export function federationSuite(
     }, 120_000);
 
     afterAll(async () => {
-      for (const a of [mh1, mh2, ka, hq]) await a?.close();
+      for (const a of [mh1, mh2, ka, hq, hq2, hq3]) await a?.close();
       for (const b of Object.values(brokers)) await b.stop().catch(() => undefined);
       for (const c of conns) await c.close().catch(() => undefined);
       pki?.close();
@@ -207,7 +237,7 @@ export function federationSuite(
 
     it('broadcasts a national alert from national HQ to every station of every state, and refuses one from a station', async () => {
       const a = alert(hq, { national: true }, 'NATIONAL: heinous crime — suspect at large');
-      await hq.send(a);
+      await hq.send(await approved(a, hq2));
       for (const s of [mh1, mh2, ka])
         await eventually(
           () => s.store.inboxItem(a.identifier),
@@ -225,6 +255,107 @@ export function federationSuite(
         'refusal',
       );
       expect(refused.reason).toBe('SCOPE_FORBIDDEN');
+    });
+
+    it('refuses a national broadcast with one signature at the national broker (APPROVAL_REQUIRED), audited and delivered nowhere', async () => {
+      const a = alert(hq, { national: true }, 'one signature only');
+      await hq.send(a);
+      expect((await refusalOf(hq, a.identifier)).reason).toBe('APPROVAL_REQUIRED');
+      const audit = await brokers['national']!.store.findAudit({ action: 'alert.refused' });
+      expect(audit.map((e) => e.body)).toContainEqual(
+        expect.objectContaining({ actor: hq.identity, code: 'APPROVAL_REQUIRED' }),
+      );
+      for (const b of Object.values(brokers))
+        expect(await b.store.get('alert', a.identifier)).toBeUndefined();
+    });
+
+    it('refuses an approval by the sender itself (APPROVER_SAME_AS_SENDER) and one of another alert (APPROVAL_INVALID)', async () => {
+      const own = alert(hq, { national: true }, 'approved by its own composer');
+      await hq.send(await approved(own, hq));
+      expect((await refusalOf(hq, own.identifier)).reason).toBe('APPROVER_SAME_AS_SENDER');
+      const other = alert(hq, { national: true }, 'the alert that was approved');
+      const swapped = alert(hq, { national: true }, 'the alert that is sent');
+      await hq.send(await approved(swapped, hq2, other));
+      expect((await refusalOf(hq, swapped.identifier)).reason).toBe('APPROVAL_INVALID');
+      // Same identifier, content changed after the approval: the digest no longer fits.
+      const edited = await approved(other, hq2);
+      edited.info[0]!.headline = 'changed after approval';
+      await hq.send(edited);
+      expect((await refusalOf(hq, other.identifier)).reason).toBe('APPROVAL_INVALID');
+    });
+
+    it('refuses an approval by a revoked duty officer (APPROVAL_INVALID)', async () => {
+      const serial = new X509Certificate(readFileSync(join(hq3.dir, 'cert.pem'))).serialNumber;
+      pki.unlockCa('CENTRAL', TEST_PASSPHRASE).revoke(serial, 'keyCompromise');
+      const a = alert(hq, { national: true }, 'approved by a revoked officer');
+      await hq.send(await approved(a, hq3));
+      const refused = await refusalOf(hq, a.identifier);
+      expect(refused.reason).toBe('APPROVAL_INVALID');
+      expect(refused.message).toMatch(/revoked/);
+    });
+
+    it('refuses national broadcasts injected on the backbone without a valid approval, at every state broker', async () => {
+      const rogue = await connect();
+      const unapproved = alert(hq, { national: true }, 'injected with one signature');
+      const selfApproved = await approved(
+        alert(hq, { national: true }, 'injected, approved by its sender'),
+        hq,
+      );
+      for (const [i, a] of [unapproved, selfApproved].entries()) {
+        const jws = (await signAlert(signerOf(hq), a)).jws;
+        for (const state of ['MH', 'KA'])
+          await rogue.publish(
+            `cctns.v1.${state}.national`,
+            'alert',
+            `rogue-approval-${i}-${state}`,
+            jws,
+          );
+      }
+      for (const name of ['MH1', 'MH2', 'KA']) {
+        const m = brokers[name]!.metrics;
+        await eventually(
+          () =>
+            m.value('cctns_backbone_refusals_total', { reason: 'APPROVAL_REQUIRED' }) >= 1 &&
+            m.value('cctns_backbone_refusals_total', { reason: 'APPROVER_SAME_AS_SENDER' }) >= 1,
+          20_000,
+          `refusals counted at ${name}`,
+        );
+        const audit = await brokers[name]!.store.findAudit({ action: 'alert.refused' });
+        expect(audit.map((e) => e.body)).toContainEqual(
+          expect.objectContaining({ subject: unapproved.identifier, code: 'APPROVAL_REQUIRED' }),
+        );
+      }
+      for (const a of [unapproved, selfApproved]) {
+        for (const s of [mh1, mh2, ka]) expect(s.store.inboxItem(a.identifier)).toBeUndefined();
+        for (const name of ['MH1', 'MH2', 'KA'])
+          expect(await brokers[name]!.store.get('alert', a.identifier)).toBeUndefined();
+      }
+    });
+
+    it('sends a national broadcast once a second officer approves the draft, and every station shows the approver', async () => {
+      const a = alert(hq, { national: true }, 'NATIONAL: approved by a second duty officer');
+      let drafted!: () => void;
+      const waiting = new Promise<void>((r) => (drafted = r));
+      const sent = hq.sendApproved(a, { timeoutMs: 20_000, pollMs: 50, onDraft: drafted });
+      await waiting;
+      // The composer may not approve its own draft, at its agent or at the broker.
+      await expect(hq.approvals().approve(a.identifier)).rejects.toMatchObject({
+        code: 'APPROVAL_INVALID',
+      });
+      const drafts = await hq2.approvals().list();
+      expect(drafts.map((d) => d.alert.identifier)).toContain(a.identifier);
+      await hq2.approvals().approve(a.identifier);
+      expect(await sent).toEqual({ alertId: a.identifier, approver: hq2.identity });
+      for (const s of [mh1, mh2, ka]) {
+        const item = await eventually(
+          () => s.store.inboxItem(a.identifier),
+          20_000,
+          `approved broadcast at ${s.identity}`,
+        );
+        const got = Alert.decode(Buffer.from(item.jws.split('.')[1]!, 'base64url'));
+        expect(approvalOf(got)?.approver).toBe(hq2.identity);
+        expect(describeAlert(got)).toContain(`approved:  ${hq2.identity}`);
+      }
     });
 
     it('lets a station move to another replica of its state without a gap or a duplicate', async () => {

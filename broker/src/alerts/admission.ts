@@ -1,18 +1,22 @@
 import {
+  checkApprovalFits,
   isPkiError,
   openAlert,
+  openApproval,
   openReceipt,
   parseIdentity,
   type TrustStore,
   type VerifiedCertificate,
 } from '@cctns/pki';
-import { Alert, MsgType, ReceiptKind, type Receipt } from '@cctns/proto';
+import { Alert, MsgType, ReceiptKind, type Approval, type Receipt } from '@cctns/proto';
+import type { Audit } from '../audit/audit.js';
 import { BrokerError } from '../errors.js';
 import { inheritedTargets, type EntryReader } from '../routing/inherited.js';
 import { alertSubjects, receiptSubject } from '../routing/subjects.js';
 import { listenKeys, targetsOf, type TargetKey } from '../routing/targets.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { LogEntry } from '../store/store.js';
+import { approvalRuleFor, checkApprovalTime, checkApprover } from './approval-policy.js';
 import { checkNotify, checkScope, checkSealed, type ScopePolicy } from './policy.js';
 import { expiryOf, validateAlert, validateReceipt } from './validate.js';
 import { digestOf, VerifiedCache } from './verified.js';
@@ -70,12 +74,21 @@ export interface AdmissionDeps {
   metrics: Metrics;
   /** Verified messages remembered (default: a cache of its own). */
   verified?: VerifiedCache<Opened>;
+  /** Where refusals of backbone copies are recorded (the edge audits its own refusals). */
+  audit?: Pick<Audit, 'tryRecord'>;
 }
 
 /** What verifying a signed message gave. */
 export type Opened =
   | { kind: 'alert'; alert: Alert; signer: VerifiedCertificate }
-  | { kind: 'receipt'; receipt: Receipt; signer: VerifiedCertificate };
+  | { kind: 'receipt'; receipt: Receipt; signer: VerifiedCertificate }
+  | { kind: 'approval'; approval: Approval; signer: VerifiedCertificate };
+
+const APPROVAL_REFUSALS = new Set([
+  'APPROVAL_REQUIRED',
+  'APPROVAL_INVALID',
+  'APPROVER_SAME_AS_SENDER',
+]);
 
 /** Maps a verification failure to the refusal an edge peer gets (it may learn what was wrong). */
 function edgeRefusal(err: unknown): BrokerError {
@@ -164,8 +177,12 @@ export class Admission {
       opened =
         kind === 'alert'
           ? { kind: 'alert', ...(await openAlert(jws, this.deps.trust, { at: now })) }
-          : { kind: 'receipt', ...(await openReceipt(jws, this.deps.trust, { at: now })) };
+          : kind === 'receipt'
+            ? { kind: 'receipt', ...(await openReceipt(jws, this.deps.trust, { at: now })) }
+            : { kind: 'approval', ...(await openApproval(jws, this.deps.trust, { at: now })) };
     } catch (err) {
+      if (kind === 'approval')
+        throw new BrokerError('APPROVAL_INVALID', (err as Error).message, { cause: err });
       throw origin === 'edge' ? edgeRefusal(err) : backboneRefusal(err);
     }
     this.verified.set(digest, opened);
@@ -180,6 +197,52 @@ export class Admission {
     checkNotify(signer.identity, alert.police?.notify ?? []);
     checkSealed(signer.identity, alert.police?.sealed ?? '', alert.to);
     return own;
+  }
+
+  /**
+   * The two-person rule: an alert the policy marks (every national broadcast) must carry a second
+   * officer's approval — signature, chain and revocation of the approver, another identity than
+   * the sender, the duty-officer grant, this very alert's digest, and fresh (against `now` at the
+   * sender's broker, against the signed `sent` for a backbone copy). An approval carried where
+   * none is needed is checked all the same: receivers show who approved. Returns the approver.
+   */
+  private async checkApproval(
+    alert: Alert,
+    targets: readonly TargetKey[],
+    now: Date,
+    origin: Origin,
+  ): Promise<string | undefined> {
+    const policy = this.deps.policy.approval;
+    const rule = approvalRuleFor(alert, targets, policy);
+    if (!alert.approval) {
+      if (!rule) return undefined;
+      throw new BrokerError(
+        'APPROVAL_REQUIRED',
+        `alert ${alert.identifier} reaches ${rule.scope === 'national' ? 'every station in the country' : rule.scope} and needs a second officer's approval (cctns agent approve)`,
+      );
+    }
+    const opened = await this.open(
+      'approval',
+      alert.approval,
+      digestOf(alert.approval),
+      now,
+      origin,
+    );
+    try {
+      checkApprovalFits(alert, opened);
+    } catch (err) {
+      if (isPkiError(err, 'APPROVER_SAME_AS_SENDER'))
+        throw new BrokerError('APPROVER_SAME_AS_SENDER', err.message, { cause: err });
+      throw new BrokerError('APPROVAL_INVALID', (err as Error).message, { cause: err });
+    }
+    checkApprover(opened.signer.identityString, rule ?? { scope: 'national' }, policy);
+    checkApprovalTime(
+      opened.approval.approvedAt!,
+      alert.sent!,
+      origin === 'edge' ? now : undefined,
+      policy,
+    );
+    return opened.signer.identityString;
   }
 
   private async targetsOf(alert: Alert, own: TargetKey[]): Promise<TargetKey[]> {
@@ -238,7 +301,47 @@ export class Admission {
         'FIELD_INVALID',
         'the alert addresses nobody (to: stations, districts, states or national)',
       );
+    await this.checkApproval(alert, targets, this.deps.clock(), 'edge');
     return { admitted: { alert, signer, targets, expiresAt } };
+  }
+
+  /**
+   * Checks a draft left for approval by `peer` exactly as its final alert will be checked (all
+   * but the approval it waits for): it must need one, carry none yet, and be new here.
+   */
+  async draftFromPeer(
+    peer: VerifiedCertificate,
+    jws: string,
+  ): Promise<{ alert: Alert; targets: TargetKey[] }> {
+    const { alert, own } = await this.checkAlertFromPeer(peer, jws);
+    if (alert.approval)
+      throw new BrokerError(
+        'FIELD_INVALID',
+        'a draft carries no approval yet; send the approved alert itself',
+      );
+    if (await this.deps.store.get('alert', alert.identifier))
+      throw new BrokerError('FIELD_INVALID', `alert ${alert.identifier} was sent already`);
+    const targets = await this.targetsOf(alert, own);
+    if (!approvalRuleFor(alert, targets, this.deps.policy.approval))
+      throw new BrokerError(
+        'FIELD_INVALID',
+        `alert ${alert.identifier} needs no approval; send it`,
+      );
+    return { alert, targets };
+  }
+
+  /** Checks an approval of a held draft with the very rule admission applies; returns the approver. */
+  async approvalOfDraft(
+    draft: { alert: Alert; targets: TargetKey[] },
+    approval: string,
+  ): Promise<string> {
+    this.checkSize(approval);
+    return (await this.checkApproval(
+      { ...draft.alert, approval },
+      draft.targets,
+      this.deps.clock(),
+      'edge',
+    ))!;
   }
 
   /**
@@ -262,6 +365,21 @@ export class Admission {
         'SUBJECT_INVALID',
         `alert ${alert.identifier} does not belong on ${subject}`,
       );
+    }
+    try {
+      await this.checkApproval(alert, targets, now, 'backbone');
+    } catch (err) {
+      // Never delivered, and on the record: who tried to broadcast without a valid approval.
+      if (err instanceof BrokerError && APPROVAL_REFUSALS.has(err.code))
+        await this.deps.audit?.tryRecord({
+          actor: alert.sender,
+          action: 'alert.refused',
+          outcome: 'refused',
+          subject: alert.identifier,
+          code: err.code,
+          message: `backbone copy on ${subject}: ${err.message}`,
+        });
+      throw err;
     }
     // The identifier read before verifying may not be the signed one when the bytes were forged.
     const existing =

@@ -2,6 +2,11 @@ import { formatIdentity, stateOfIdentity, type Identity } from '@cctns/pki';
 import { readJsonFile } from '../config/json-file.js';
 import { BrokerError } from '../errors.js';
 import type { TargetKey } from '../routing/targets.js';
+import {
+  DEFAULT_APPROVAL_POLICY,
+  parseApprovalPolicy,
+  type ApprovalPolicy,
+} from './approval-policy.js';
 
 /** How far a kind of sender may reach with one kind of target. */
 export type Reach = 'any' | 'own-state' | 'none';
@@ -21,6 +26,8 @@ export const SENDER_KINDS = ['station', 'hq-state', 'hq-national', 'agency'] as 
 export interface ScopePolicy {
   version: 1;
   rules: Record<(typeof SENDER_KINDS)[number], SenderRule>;
+  /** Which alerts need a second officer's approval, and who may give it (default: national broadcasts, national HQ officers). */
+  approval: ApprovalPolicy;
 }
 
 /**
@@ -36,6 +43,7 @@ export const DEFAULT_POLICY: ScopePolicy = Object.freeze({
     'hq-national': { stations: 'any', districts: 'any', states: 'any', national: true },
     agency: { stations: 'any', districts: 'none', states: 'none', national: false },
   },
+  approval: DEFAULT_APPROVAL_POLICY,
 }) as ScopePolicy;
 
 const REACH = new Set(['any', 'own-state', 'none']);
@@ -52,7 +60,7 @@ export function parsePolicy(doc: unknown, source = 'policy'): ScopePolicy {
   const bad = (field: string, why: string) =>
     new BrokerError('CONFIG_INVALID', `${source}: ${field} ${why}`);
   if (!doc || typeof doc !== 'object') throw bad('', 'must be a JSON object');
-  const d = doc as { version?: unknown; rules?: Record<string, unknown> };
+  const d = doc as { version?: unknown; rules?: Record<string, unknown>; approval?: unknown };
   if (d.version !== 1) throw bad('version', 'must be 1');
   if (!d.rules || typeof d.rules !== 'object') throw bad('rules', 'must be an object');
   for (const k of Object.keys(d.rules))
@@ -75,7 +83,11 @@ export function parsePolicy(doc: unknown, source = 'policy'): ScopePolicy {
       national: r.national,
     };
   }
-  return Object.freeze({ version: 1, rules }) as ScopePolicy;
+  return Object.freeze({
+    version: 1,
+    rules,
+    approval: parseApprovalPolicy(d.approval, source),
+  }) as ScopePolicy;
 }
 
 /** Reads a policy file. */

@@ -18,7 +18,12 @@ export interface ConsoleConfig {
   https?: { cert: string; key: string };
   /** National console: the state brokers it reads stations, notifications and contacts from. */
   stateBrokers?: Record<string, string>;
+  /** How long approving a national broadcast waits for the officer's own signature (default 120). */
+  approvalWaitSeconds?: number;
 }
+
+/** Default wait for an approving officer's signature from their agent. */
+export const DEFAULT_APPROVAL_WAIT_SECONDS = 120;
 
 /** Reads and validates a console config, naming the bad field. */
 export function loadConsoleConfig(file: string, env: NodeJS.ProcessEnv): ConsoleConfig {
@@ -112,8 +117,15 @@ export function loadConsoleConfig(file: string, env: NodeJS.ProcessEnv): Console
       'INPUT_INVALID',
       'the session secret must be at least 32 bytes (base64)',
     );
+  const wait = raw['approvalWaitSeconds'] ?? DEFAULT_APPROVAL_WAIT_SECONDS;
+  if (typeof wait !== 'number' || !Number.isInteger(wait) || wait < 1 || wait > 3600)
+    throw new ConsoleError(
+      'INPUT_INVALID',
+      'console config field approvalWaitSeconds must be a whole number of seconds from 1 to 3600',
+    );
   return {
     ...cfg,
+    approvalWaitSeconds: wait,
     secret,
     ...(https ? { https } : {}),
     ...(stateBrokers ? { stateBrokers } : {}),

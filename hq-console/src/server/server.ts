@@ -20,7 +20,7 @@ import {
   pemBlocks,
 } from '@cctns/pki';
 import type { Delivery } from '@cctns/proto';
-import { Agent } from '@cctns/station-agent';
+import { Agent, AgentError } from '@cctns/station-agent';
 import type { Logger } from 'pino';
 import { Server as IoServer, type Socket } from 'socket.io';
 import { WebSocketServer } from 'ws';
@@ -40,6 +40,7 @@ import {
   checkBroadcastScope,
   parseBroadcastInput,
 } from './broadcasts.js';
+import { DEFAULT_APPROVAL_WAIT_SECONDS } from './config.js';
 import { BrokerClient, brokerErrorMessage, trustDomainOf, type ConsoleTls } from './brokers.js';
 import { StationDirectory } from './directory.js';
 import type {
@@ -76,6 +77,8 @@ export interface ConsoleServerOptions {
   secureCookies: boolean;
   /** The built browser UI (default: `dist-web` of this package). */
   webDir?: string;
+  /** How long approving a national broadcast waits for the officer's own signature (default 120). */
+  approvalWaitSeconds?: number;
   logger: Logger;
   clock?: () => Date;
   /** How often the station directory is polled (ms). */
@@ -250,18 +253,42 @@ export class ConsoleServer {
     const sendBroadcast = async (
       b: { id: string; input: BroadcastView['input'] },
       composer: string,
-      approver?: string,
+      approver?: { username: string; scope: string },
     ) => {
       const alert = broadcastAlert({
         input: b.input,
         sender: identity,
         composer,
-        ...(approver ? { approver } : {}),
+        ...(approver ? { approver: approver.username } : {}),
         now: clock(),
       });
       // The broadcast's id is the alert's: a retried approval cannot send it twice.
       alert.identifier = b.id;
-      await agent.send(alert);
+      if (!approver) {
+        await agent.send(alert);
+        return alert.identifier;
+      }
+      // The two-person rule is the network's: the draft waits at the broker until the approving
+      // officer signs it with their own HQ key, through their own agent (this console never
+      // holds operators' keys), and only that officer's approval is taken.
+      const officer = `hq/${approver.scope}/${approver.username}`;
+      try {
+        await agent.sendApproved(alert, {
+          timeoutMs: (opts.approvalWaitSeconds ?? DEFAULT_APPROVAL_WAIT_SECONDS) * 1000,
+          approver: officer,
+        });
+      } catch (err) {
+        if (err instanceof AgentError && err.code === 'APPROVAL_PENDING')
+          throw new ConsoleError(
+            'CONFLICT',
+            `not signed yet: approve it with your own HQ key (cctns agent --dir <your agent> approve ${alert.identifier}), then approve here again`,
+            { cause: err },
+          );
+        if (err instanceof AgentError && err.code === 'APPROVAL_INVALID')
+          throw new ConsoleError('FORBIDDEN', err.message, { cause: err });
+        if (err instanceof AgentError) throw err;
+        throw new ConsoleError('BROKER_UNAVAILABLE', brokerErrorMessage(err), { cause: err });
+      }
       return alert.identifier;
     };
     const announce = (b: BroadcastView) => {
@@ -393,7 +420,10 @@ export class ConsoleServer {
               'FORBIDDEN',
               'a national broadcast needs a second duty officer: you composed this one',
             );
-          const alertId = await sendBroadcast(b, b.composer, op.username);
+          const alertId = await sendBroadcast(b, b.composer, {
+            username: op.username,
+            scope: op.scope,
+          });
           const r = broadcasts.decide(b.id, {
             status: 'sent',
             by: op.username,

@@ -4,7 +4,7 @@ import { intOption, outputOf, when, untilStopSignal } from '@cctns/pki/cli';
 import { composeAlert } from '@cctns/station-agent';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { HQ_OPERATOR, operatorsFile, up } from './up.js';
+import { HQ_APPROVER, HQ_OPERATOR, operatorsFile, up } from './up.js';
 
 /** Registers `cctns up` on the umbrella program. */
 export function registerUpCommand(program: Command): Command {
@@ -77,10 +77,11 @@ export function registerUpCommand(program: Command): Command {
           (a) => a.identity.split('/')[1] !== first.identity.split('/')[1],
         );
         const hq = net.agents.find((a) => a.identity === HQ_OPERATOR)!;
+        const approver = net.agents.find((a) => a.identity === HQ_APPROVER)!;
         const rel = (p: string) => relative(process.cwd(), p) || '.';
         const lines = [
           '',
-          `The network is up: the national broker, ${net.brokers.size - 1} state brokers, ${stations.length} stations and ${HQ_OPERATOR}. Data in ${opts.data}/ (reused next time).`,
+          `The network is up: the national broker, ${net.brokers.size - 1} state brokers, ${stations.length} stations and ${HQ_OPERATOR} and ${HQ_APPROVER}. Data in ${opts.data}/ (reused next time).`,
           ...(net.console
             ? [
                 `HQ console: ${net.console.url.replace('127.0.0.1', 'localhost')} (self-signed certificate: accept it once). Sign in as admin, duty1 or duty2 with the password and TOTP secret in ${rel(operatorsFile(net.dataDir))}`,
@@ -90,13 +91,14 @@ export function registerUpCommand(program: Command): Command {
           'From another terminal, act as an officer would:',
           `  npx cctns agent --dir ${rel(first.dir)} send --to-district ${other ? other.identity.split('/').slice(1, 3).join('/') : first.identity.split('/').slice(1, 3).join('/')} --event "Armed robbery" --headline "Wanted: two men on a black Pulsar" --wait 10s`,
           `  npx cctns agent --dir ${rel(hq.dir)} send --national --event "Heinous crime" --headline "Nationwide alert" --wait 10s`,
+          `  (it waits for a second officer; in a third terminal: npx cctns agent --dir ${rel(approver.dir)} drafts, then approve <alertId>)`,
           `  npx cctns agent --dir ${rel(join(opts.data, 'stations', '<station>'))} inbox`,
           'Ctrl-C stops everything cleanly.',
           '',
         ];
         if (out.json)
           process.stdout.write(
-            `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: stations.map((a) => ({ identity: a.identity, dir: a.dir })), hq: { identity: hq.identity, dir: hq.dir }, ...(net.console ? { console: { url: net.console.url, operators: operatorsFile(net.dataDir) } } : {}) })}\n`,
+            `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: stations.map((a) => ({ identity: a.identity, dir: a.dir })), hq: { identity: hq.identity, dir: hq.dir }, approver: { identity: approver.identity, dir: approver.dir }, ...(net.console ? { console: { url: net.console.url, operators: operatorsFile(net.dataDir) } } : {}) })}\n`,
           );
         else process.stdout.write(`${lines.join('\n')}\n`);
         if (opts.demo) {
@@ -147,8 +149,19 @@ export function registerUpCommand(program: Command): Command {
                 headline: 'DEMO: national alert from HQ — all stations to be on watch',
                 now: new Date(),
               });
-              say(`demo: ${hq.identity} broadcasts to every station in the country`);
-              await hq.send(national);
+              say(
+                `demo: ${hq.identity} broadcasts to every station in the country, approved by ${approver.identity}`,
+              );
+              await hq
+                .sendApproved(national, {
+                  timeoutMs: 30_000,
+                  onDraft: () =>
+                    void approver
+                      .approvals()
+                      .approve(national.identifier)
+                      .catch((err: Error) => say(`demo: approval failed: ${err.message}`)),
+                })
+                .catch((err: Error) => say(`demo: national broadcast not sent: ${err.message}`));
             })();
           }, 1500);
         }

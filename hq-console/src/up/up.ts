@@ -167,6 +167,8 @@ export function hqDir(dataDir: string, identity: string): string {
 
 /** The national HQ operator `up` runs, so national broadcasts can be sent from the CLI. */
 export const HQ_OPERATOR = 'hq/national/duty1';
+/** The second national duty officer, whose agent approves HQ_OPERATOR's national broadcasts. */
+export const HQ_APPROVER = 'hq/national/duty2';
 
 /** Starts (creating on first run) the embedded network: PKI, the national and state brokers on one backbone, agents. */
 export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<RunningNetwork> {
@@ -267,6 +269,7 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
     const people = [
       ...opts.states.flatMap((s) => stationsOf(s, opts.stationsPerState)),
       HQ_OPERATOR,
+      HQ_APPROVER,
     ];
     for (const identity of people) {
       const home = identity.split('/')[1]!;

@@ -1,9 +1,10 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { openAlert, parseDuration, readTextFile } from '@cctns/pki';
+import { approvalOf, openAlert, parseDuration, readTextFile } from '@cctns/pki';
 import { collect, intOption, outputOf, when, untilStopSignal } from '@cctns/pki/cli';
 import {
+  Alert as AlertCodec,
   Category,
   Certainty,
   Gender,
@@ -29,6 +30,7 @@ import {
 import { parseCapXml } from '../compose/cap-xml.js';
 import { enroll } from '../enroll.js';
 import { AgentError } from '../errors.js';
+import { refusalOf } from './records-support.js';
 import { registerRecordCommands } from './record-commands.js';
 import { registerSealedCommands } from './sealed-commands.js';
 
@@ -59,6 +61,11 @@ export function describeAlert(alert: Alert): string {
     `  sent:      ${alert.sent ? when(alert.sent) : '-'}`,
     `  status:    ${enumLabel(Status, 'STATUS_', alert.status)}`,
   );
+  const approval = approvalOf(alert);
+  if (approval)
+    lines.push(
+      `  approved:  ${approval.approver}${approval.approvedAt ? ` at ${when(approval.approvedAt)}` : ''}`,
+    );
   if (alert.references.length) lines.push(`  refers to: ${alert.references.join(', ')}`);
   for (const i of alert.info) {
     lines.push(`  ${i.headline || i.event}`);
@@ -94,6 +101,21 @@ export function describeAlert(alert: Alert): string {
     lines.push(`  handling: ${enumLabel(HandlingCode, 'HANDLING_CODE_', p.handling)}`);
   }
   return lines.join('\n');
+}
+
+/** Who approved a stored (already verified) alert, if anyone. */
+function approverOf(jws: string): string | null {
+  try {
+    const alert = AlertCodec.decode(Buffer.from(jws.split('.')[1] ?? '', 'base64url'));
+    return approvalOf(alert)?.approver ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when an alert needs a second officer's approval whatever the broker's policy adds. */
+function isNationalBroadcast(alert: Alert): boolean {
+  return Boolean(alert.to?.national) && alert.msgType !== MsgType.MSG_TYPE_CANCEL;
 }
 
 /** Registers `cctns agent …` on the umbrella program. */
@@ -251,6 +273,15 @@ export function registerAgentCommands(program: Command): Command {
     .option('--update <alertId>', 'send as an Update of an earlier alert of this station')
     .option('--cancel <alertId>', 'send as a Cancel of an earlier alert of this station')
     .option('--wait <duration>', 'wait until the broker accepts or refuses it, e.g. 10s')
+    .option(
+      '--approval',
+      "have a second HQ officer approve it first (always so for --national; for alerts the broker's policy marks)",
+    )
+    .option(
+      '--approval-wait <duration>',
+      'how long to wait for the approval (the draft waits at the broker meanwhile)',
+      '15m',
+    )
     .action(async (opts: Record<string, unknown>, cmd: Command) => {
       const out = outputOf(cmd);
       await withAgent(cmd, async (agent) => {
@@ -309,7 +340,23 @@ export function registerAgentCommands(program: Command): Command {
             handling: opts['handling'] as string,
           });
         }
-        const { alertId } = await agent.send(alert);
+        let approver: string | undefined;
+        if (isNationalBroadcast(alert) || opts['approval']) {
+          const r = await agent
+            .sendApproved(alert, {
+              timeoutMs: parseDuration(opts['approvalWait'] as string) * 1000,
+              onDraft: () =>
+                out.note(
+                  `Alert ${alert.identifier} waits for a second officer's approval; another HQ officer runs:\n  cctns agent approve ${alert.identifier}`,
+                ),
+            })
+            .catch((err: unknown) => {
+              throw refusalOf(err, agent.config.broker);
+            });
+          approver = r.approver;
+          out.note(`Approved by ${approver}; sending.`);
+        } else await agent.send(alert);
+        const alertId = alert.identifier;
         const wait = opts['wait'] as string | undefined;
         if (wait) {
           const end = Date.now() + parseDuration(wait) * 1000;
@@ -328,15 +375,19 @@ export function registerAgentCommands(program: Command): Command {
               'BROKER_UNREACHABLE',
               `alert ${alertId} is still queued after ${wait}; is \`cctns agent run\` running and the broker reachable?`,
             );
-          out.result(`Alert ${alertId} accepted by the broker (log #${item?.seq})`, {
-            alertId,
-            status: item?.status,
-            seq: item?.seq,
-          });
+          out.result(
+            `Alert ${alertId} accepted by the broker (log #${item?.seq})${approver ? `, approved by ${approver}` : ''}`,
+            {
+              alertId,
+              status: item?.status,
+              seq: item?.seq,
+              ...(approver ? { approver } : {}),
+            },
+          );
         } else {
           out.result(
-            `Alert ${alertId} queued; the agent daemon sends it (see \`cctns agent status\`)`,
-            { alertId, status: 'pending' },
+            `Alert ${alertId} queued${approver ? ` (approved by ${approver})` : ''}; the agent daemon sends it (see \`cctns agent status\`)`,
+            { alertId, status: 'pending', ...(approver ? { approver } : {}) },
           );
         }
       });
@@ -351,14 +402,12 @@ export function registerAgentCommands(program: Command): Command {
       const out = outputOf(cmd);
       await withAgent(cmd, (agent) => {
         const items = agent.store.inbox({ unreadOnly: Boolean(opts.unread), limit: opts.limit });
-        const text = items.map(
+        const rows = items.map(({ jws, ...i }) => ({ ...i, approvedBy: approverOf(jws) }));
+        const text = rows.map(
           (i) =>
-            `${i.readAt ? ' ' : '*'} ${String(i.seq).padStart(6)}  ${when(i.receivedAt)}  ${i.severity.padEnd(8)} ${i.msgType.padEnd(6)} ${i.sender.padEnd(28)} ${i.headline}  [${i.alertId}]${i.ackedAt ? '  (acknowledged)' : ''}`,
+            `${i.readAt ? ' ' : '*'} ${String(i.seq).padStart(6)}  ${when(i.receivedAt)}  ${i.severity.padEnd(8)} ${i.msgType.padEnd(6)} ${i.sender.padEnd(28)} ${i.headline}  [${i.alertId}]${i.approvedBy ? `  (approved by ${i.approvedBy})` : ''}${i.ackedAt ? '  (acknowledged)' : ''}`,
         );
-        out.result(
-          text.length ? `${text.join('\n')}\n(* unread)` : 'The inbox is empty.',
-          items.map(({ jws: _jws, ...i }) => i),
-        );
+        out.result(text.length ? `${text.join('\n')}\n(* unread)` : 'The inbox is empty.', rows);
       });
     });
 
@@ -405,11 +454,69 @@ export function registerAgentCommands(program: Command): Command {
         }
         out.result(lines.join('\n'), {
           alert,
+          approvedBy: approvalOf(alert)?.approver ?? null,
           inbox: inbox ? { seq: inbox.seq, readAt: inbox.readAt, ackedAt: inbox.ackedAt } : null,
           sent: sent ? { status: sent.status, seq: sent.seq, reason: sent.reason } : null,
           followUps: followUps.map((f) => f.alertId),
           receipts: trail,
         });
+      });
+    });
+
+  group
+    .command('drafts')
+    .description(
+      "alerts of this broker's HQ waiting for a second officer's approval (HQ officers), each verified here",
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const out = outputOf(cmd);
+      await withAgent(cmd, async (agent) => {
+        const drafts = await agent
+          .approvals()
+          .list()
+          .catch((err: unknown) => {
+            throw refusalOf(err, agent.config.broker);
+          });
+        const rows = drafts.map((d) => ({
+          alertId: d.alert.identifier,
+          composer: d.alert.sender,
+          headline: d.alert.info[0]?.headline || d.alert.info[0]?.event || '',
+          national: Boolean(d.alert.to?.national),
+          submittedAt: d.pending.submittedAt?.toISOString() ?? null,
+        }));
+        out.result(
+          rows.length
+            ? rows
+                .map(
+                  (r) =>
+                    `${r.submittedAt ? when(new Date(r.submittedAt)) : '-'}  ${r.composer.padEnd(28)} ${r.headline}  [${r.alertId}]`,
+                )
+                .join('\n')
+            : 'No drafts wait for approval.',
+          rows,
+        );
+      });
+    });
+
+  group
+    .command('approve')
+    .argument('<alertId>', 'identifier of the draft (see `cctns agent drafts`)')
+    .description(
+      "approve another officer's alert with this agent's own key (HQ officers with the duty-officer grant); the composer's agent then sends it",
+    )
+    .action(async (alertId: string, _opts: unknown, cmd: Command) => {
+      const out = outputOf(cmd);
+      await withAgent(cmd, async (agent) => {
+        const r = await agent
+          .approvals()
+          .approve(alertId)
+          .catch((err: unknown) => {
+            throw refusalOf(err, agent.config.broker);
+          });
+        out.result(
+          `${describeAlert(r.alert)}\nApproved by ${agent.identity}; ${r.alert.sender} sends it now.`,
+          { alertId, composer: r.alert.sender, approver: agent.identity, approved: true },
+        );
       });
     });
 

@@ -7,6 +7,7 @@ import {
   openReceipt,
   parseIdentity,
   signReceipt,
+  verifyApproval,
   type TrustStore,
 } from '@cctns/pki';
 import {
@@ -21,6 +22,11 @@ import {
 import type { Logger } from 'pino';
 import { enumLabel } from '../compose/alert.js';
 import type { AgentStore, OutboxItem } from '../store/agent-store.js';
+
+/** A national broadcast (not a Cancel) must carry an approval; brokers apply their wider policy. */
+function needsApproval(alert: { to?: { national: boolean }; msgType: MsgType }): boolean {
+  return Boolean(alert.to?.national) && alert.msgType !== MsgType.MSG_TYPE_CANCEL;
+}
 
 /** TLS material and identity the link presents. */
 export interface LinkCredentials {
@@ -298,6 +304,10 @@ export class AgentLink {
         const { alert, signer } = await openAlert(item.value.jws, this.opts.trust, {
           at: this.clock(),
         });
+        // The two-person rule, checked here too: a national broadcast carries a second
+        // officer's approval of this exact alert, and any approval carried must verify.
+        if (alert.approval || needsApproval(alert))
+          await verifyApproval(alert, this.opts.trust, { at: this.clock() });
         const now = this.clock();
         // Sign the delivered receipt before the transaction: storing the alert, queueing its
         // receipt and moving the cursor then happen together or not at all.

@@ -822,7 +822,29 @@ export interface Alert {
   note: string;
   info: Info[];
   to?: Addressing | undefined;
-  police?: PoliceDetails | undefined;
+  police?:
+    | PoliceDetails
+    | undefined;
+  /**
+   * A second officer's approval, where policy requires two (every national broadcast): a compact
+   * JWS (PS256, x5c, typ `cctns-approval+jws`) by another `hq/…` identity whose payload is an
+   * `Approval` of this very alert (its digest is taken with this field empty).
+   */
+  approval: string;
+}
+
+/**
+ * What an approver signs: one alert, named by its identifier and the SHA-256 (base64url) of its
+ * protobuf encoding with `approval` empty, so any change to the alert voids the approval.
+ */
+export interface Approval {
+  alertId: string;
+  alertDigest: string;
+  /** The alert's sender (the composer), who may not be the approver. */
+  composer: string;
+  /** The approving identity; must equal the approval's signer. */
+  approver: string;
+  approvedAt?: Date | undefined;
 }
 
 /** An alert as it travels: compact JWS (PS256, x5c) whose payload is the encoded Alert. */
@@ -2109,6 +2131,7 @@ function createBaseAlert(): Alert {
     info: [],
     to: undefined,
     police: undefined,
+    approval: "",
   };
 }
 
@@ -2146,6 +2169,9 @@ export const Alert: MessageFns<Alert> = {
     }
     if (message.police !== undefined) {
       PoliceDetails.encode(message.police, writer.uint32(90).fork()).join();
+    }
+    if (message.approval !== "") {
+      writer.uint32(98).string(message.approval);
     }
     return writer;
   },
@@ -2251,6 +2277,14 @@ export const Alert: MessageFns<Alert> = {
             message.police = PoliceDetails.decode(reader, reader.uint32());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.approval = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2282,6 +2316,7 @@ export const Alert: MessageFns<Alert> = {
       info: globalThis.Array.isArray(object?.info) ? object.info.map((e: any) => Info.fromJSON(e)) : [],
       to: isSet(object.to) ? Addressing.fromJSON(object.to) : undefined,
       police: isSet(object.police) ? PoliceDetails.fromJSON(object.police) : undefined,
+      approval: isSet(object.approval) ? globalThis.String(object.approval) : "",
     };
   },
 
@@ -2320,6 +2355,9 @@ export const Alert: MessageFns<Alert> = {
     if (message.police !== undefined) {
       obj.police = PoliceDetails.toJSON(message.police);
     }
+    if (message.approval !== "") {
+      obj.approval = message.approval;
+    }
     return obj;
   },
 
@@ -2341,6 +2379,152 @@ export const Alert: MessageFns<Alert> = {
     message.police = (object.police !== undefined && object.police !== null)
       ? PoliceDetails.fromPartial(object.police)
       : undefined;
+    message.approval = object.approval ?? "";
+    return message;
+  },
+};
+
+function createBaseApproval(): Approval {
+  return { alertId: "", alertDigest: "", composer: "", approver: "", approvedAt: undefined };
+}
+
+export const Approval: MessageFns<Approval> = {
+  encode(message: Approval, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.alertDigest !== "") {
+      writer.uint32(18).string(message.alertDigest);
+    }
+    if (message.composer !== "") {
+      writer.uint32(26).string(message.composer);
+    }
+    if (message.approver !== "") {
+      writer.uint32(34).string(message.approver);
+    }
+    if (message.approvedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.approvedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Approval {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApproval();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.alertDigest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.composer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.approver = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.approvedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Approval {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      alertDigest: isSet(object.alertDigest)
+        ? globalThis.String(object.alertDigest)
+        : isSet(object.alert_digest)
+        ? globalThis.String(object.alert_digest)
+        : "",
+      composer: isSet(object.composer) ? globalThis.String(object.composer) : "",
+      approver: isSet(object.approver) ? globalThis.String(object.approver) : "",
+      approvedAt: isSet(object.approvedAt)
+        ? fromJsonTimestamp(object.approvedAt)
+        : isSet(object.approved_at)
+        ? fromJsonTimestamp(object.approved_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Approval): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.alertDigest !== "") {
+      obj.alertDigest = message.alertDigest;
+    }
+    if (message.composer !== "") {
+      obj.composer = message.composer;
+    }
+    if (message.approver !== "") {
+      obj.approver = message.approver;
+    }
+    if (message.approvedAt !== undefined) {
+      obj.approvedAt = message.approvedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Approval>, I>>(base?: I): Approval {
+    return Approval.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Approval>, I>>(object: I): Approval {
+    const message = createBaseApproval();
+    message.alertId = object.alertId ?? "";
+    message.alertDigest = object.alertDigest ?? "";
+    message.composer = object.composer ?? "";
+    message.approver = object.approver ?? "";
+    message.approvedAt = object.approvedAt ?? undefined;
     return message;
   },
 };
