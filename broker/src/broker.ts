@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import {
@@ -12,6 +13,8 @@ import {
   type IssuingCa,
 } from '@cctns/pki';
 import { Audit } from './audit/audit.js';
+import { AuditWitness, WITNESS_SUBJECT, witnessCodec } from './audit/witness.js';
+import { BrokerError } from './errors.js';
 import { hitNotice } from './lookup/hits.js';
 import { DEFAULT_LOOKUP_POLICY, loadLookupPolicy } from './lookup/policy.js';
 import { Lookups } from './lookup/service.js';
@@ -125,6 +128,8 @@ export class Broker {
       audit: Audit;
       lookups: Lookups;
       directoryResponder: BackboneResponder | undefined;
+      /** The national broker's audit witness for the states, and its responder. */
+      witness: { keeper: AuditWitness; responder: BackboneResponder } | undefined;
       backbone: Backbone;
       /** Whether stopping the broker closes the backbone (it made it) or leaves it to its owner. */
       ownsBackbone: boolean;
@@ -225,6 +230,19 @@ export class Broker {
       logger: logger.child({ component: 'audit' }),
       clock,
       checkpointFile: config.audit.checkpointFile ?? undefined,
+      checkpointEntries: config.audit.checkpointEntries,
+      checkpointSeconds: config.audit.checkpointSeconds,
+      latestCheckpoint: async () => (await store.auditCheckpoints()).at(-1),
+      // A state broker's checkpoints are witnessed by the national broker.
+      witness:
+        state === 'national'
+          ? undefined
+          : async (jws: string) => {
+              const answer = witnessCodec.parseAnswer(
+                await backbone.request(WITNESS_SUBJECT, new TextEncoder().encode(jws), 5_000),
+              );
+              if (!answer.ok) throw new BrokerError('AUDIT_WITNESS_REFUSED', answer.message);
+            },
     });
     // One admission core for what stations send and what the backbone brings.
     const admission = new Admission({
@@ -251,6 +269,23 @@ export class Broker {
     const intake = new Intake({ admission, backbone, federation, metrics, logger });
     const sessions = new Set<StationSession>();
     const cursors = new Cursors(store, logger);
+    const witnessFile = config.audit.witnessFile ?? sqliteSibling(config.store, 'witness.db');
+    let witness: { keeper: AuditWitness; responder: BackboneResponder } | undefined;
+    if (state === 'national' && witnessFile) {
+      const keeper = new AuditWitness(witnessFile, {
+        trust,
+        signer: () => signer,
+        logger: logger.child({ component: 'witness' }),
+        clock,
+      });
+      const responder = await backbone.respond(WITNESS_SUBJECT, 'witness', async (req) =>
+        witnessCodec.answer(await keeper.witness(new TextDecoder().decode(req))),
+      );
+      witness = { keeper, responder };
+    } else if (state === 'national')
+      logger.warn(
+        "no audit.witnessFile for a MongoDB store: the states' checkpoints are not witnessed",
+      );
     const deps: LinkDeps = {
       identity: config.identity,
       audit,
@@ -406,6 +441,20 @@ export class Broker {
         }),
         {
           ...(notifications?.routes ?? {}),
+          // What the witness keeps of the states' checkpoints (hashes only), for overseers.
+          ...(witness
+            ? {
+                '/audit/witnessed': (req, res) => {
+                  const log = new URL(req.url ?? '/', 'http://x').searchParams.get('log');
+                  res.writeHead(200, { 'content-type': 'application/json' }).end(
+                    JSON.stringify({
+                      witness: config.identity,
+                      checkpoints: witness.keeper.list(log ?? undefined),
+                    }),
+                  );
+                },
+              }
+            : {}),
           // Signed checkpoints of the audit head are public: hashes only, for overseers.
           '/audit/checkpoints': (_req, res) => {
             void store.auditCheckpoints().then(
@@ -441,6 +490,7 @@ export class Broker {
         audit,
         lookups,
         directoryResponder,
+        witness,
         backbone,
         ownsBackbone: !opts.backbone,
       },
@@ -491,7 +541,9 @@ export class Broker {
     await this.parts.notifications?.stop();
     await this.parts.lookups.stop();
     await this.parts.directoryResponder?.stop();
+    await this.parts.witness?.responder.stop();
     await this.parts.audit.stop();
+    this.parts.witness?.keeper.close();
     await this.parts.federation.stop();
     await this.parts.cursors.flush();
     if (this.parts.ownsBackbone) await this.parts.backbone.close();
@@ -499,4 +551,9 @@ export class Broker {
     this.parts.pki?.close();
     this.parts.logger.info('broker stopped');
   }
+}
+
+/** A file beside the embedded store's database, or null for a MongoDB store. */
+function sqliteSibling(store: string, name: string): string | null {
+  return store.startsWith('sqlite:') ? join(dirname(store.slice('sqlite:'.length)), name) : null;
 }

@@ -178,6 +178,11 @@ export const BROKER_ERRORS = {
     exit: 8,
     doc: 'the audit was edited, cut short or rewritten (verification names the entries)',
   },
+  AUDIT_WITNESS_REFUSED: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 8,
+    doc: 'the audit witness refused a checkpoint: it does not verify, or it goes back or forks from one the witness holds',
+  },
   AUDIT_UNAVAILABLE: {
     grpc: status.NOT_FOUND,
     exit: 5,

@@ -80,8 +80,11 @@ export {
 export {
   CHECKPOINT_JWS_TYPE,
   SqliteAuditTable,
+  WITNESS_JWS_TYPE,
   auditEntry,
+  checkpointDigest,
   signCheckpoint,
+  signWitness,
   verifyAudit,
   verifyAuditChain,
   type AuditBody,
@@ -91,6 +94,9 @@ export {
   type AuditHead,
   type AuditProblem,
   type AuditReport,
+  type VerifyAuditOptions,
+  type WitnessStatement,
+  type WitnessedCheckpoint,
 } from './log/audit.js';
 export {
   Pki,

@@ -93,10 +93,10 @@ describe('cctns audit', () => {
     expect(code).toBe(0);
     expect(out).toMatchObject({ ok: true, checkpointsChecked: true });
     expect(out['entries']).toBe(5); // 4 alerts accepted, 1 refusal
-    // One checkpoint (nothing was appended after it, so stopping made no other), kept in the
-    // database and shipped to the file; both copies are checked.
-    expect(out['checkpoints']).toBe(2);
-    expect(readFileSync(checkpointFile(), 'utf8').trim().split('\n')).toHaveLength(1);
+    // One checkpoint while running and the final one signed at stop (also when nothing was
+    // appended since), kept in the database and shipped to the file; both copies are checked.
+    expect(out['checkpoints']).toBe(4);
+    expect(readFileSync(checkpointFile(), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
   it('finds an edited, a deleted and an inserted entry and says where (exit 8)', async () => {

@@ -6,10 +6,14 @@ import {
   CHECKPOINT_JWS_TYPE,
   SqliteAuditTable,
   TrustStore,
+  WITNESS_JWS_TYPE,
+  checkpointDigest,
   verifyAudit,
   verifyJws,
   type AuditCheckpoint,
   type AuditEntry,
+  type WitnessStatement,
+  type WitnessedCheckpoint,
 } from '@cctns/pki';
 import { intOption, outputOf } from '@cctns/pki/cli';
 import { Option, type Command } from 'commander';
@@ -33,6 +37,83 @@ function openAudit(file: string): { table: SqliteAuditTable; close: () => void }
 function trustDomainOfRoot(pem: string, fallback: string): string {
   const m = /spiffe:\/\/([^/\s]+)\//.exec(new X509Certificate(pem).subjectAltName ?? '');
   return m?.[1] ?? fallback;
+}
+
+/** What a witness serves: the checkpoints it keeps, with its countersignatures. */
+type WitnessCopy = WitnessedCheckpoint & { log: string };
+
+/** The witness's copies, from its URL (`/audit/witnessed` of the national broker) or a saved file. */
+async function readWitness(where: string): Promise<WitnessCopy[]> {
+  let text: string;
+  if (/^https?:\/\//.test(where)) {
+    const url = new URL(where);
+    if (url.pathname === '/' || url.pathname === '') url.pathname = '/audit/witnessed';
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      text = await res.text();
+    } catch (err) {
+      throw new BrokerError(
+        'AUDIT_UNAVAILABLE',
+        `the witness at ${url.href} did not answer: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  } else {
+    if (!existsSync(where)) throw new BrokerError('AUDIT_UNAVAILABLE', `no such file ${where}`);
+    text = readFileSync(where, 'utf8');
+  }
+  try {
+    const body = JSON.parse(text) as { checkpoints?: unknown };
+    if (!Array.isArray(body.checkpoints)) throw new Error('no checkpoints list');
+    return body.checkpoints as WitnessCopy[];
+  } catch (err) {
+    throw new BrokerError(
+      'AUDIT_UNAVAILABLE',
+      `${where} is not a witness's copy (the JSON of /audit/witnessed): ${(err as Error).message}`,
+    );
+  }
+}
+
+/** Checks a witness's countersignature (by the national broker) of one kept checkpoint. */
+async function checkWitness(c: WitnessCopy, trust: TrustStore): Promise<void> {
+  const v = await verifyJws(c.witness, trust, { typ: WITNESS_JWS_TYPE, kinds: ['broker'] });
+  const st = JSON.parse(Buffer.from(v.payload).toString('utf8')) as WitnessStatement;
+  if (v.signer.identityString !== 'broker/national')
+    throw new BrokerError(
+      'AUDIT_TAMPERED',
+      `a witness copy is countersigned by ${v.signer.identityString}, not by broker/national`,
+    );
+  if (st.digest !== checkpointDigest(c.checkpoint) || st.log !== c.log)
+    throw new BrokerError(
+      'AUDIT_TAMPERED',
+      `the witness's countersignature of ${st.witnessedAt} is not of the checkpoint it is kept with`,
+    );
+}
+
+/** The log the database's own (verifying) checkpoints name, if any. */
+async function logOf(
+  checkpoints: readonly string[],
+  verify: (jws: string) => Promise<AuditCheckpoint>,
+): Promise<string | undefined> {
+  for (const jws of checkpoints) {
+    try {
+      return (await verify(jws)).log;
+    } catch {
+      // Reported by the verification itself.
+    }
+  }
+  return undefined;
+}
+
+/** The one log a witness copy holds; otherwise the caller must say which (--log). */
+function onlyLog(copies: readonly WitnessCopy[]): string {
+  const logs = [...new Set(copies.map((c) => c.log))];
+  if (logs.length === 1) return logs[0]!;
+  throw new BrokerError(
+    'FIELD_INVALID',
+    `the database names no log of its own and the witness keeps ${logs.length} (${logs.slice(0, 5).join(', ')}${logs.length > 5 ? ', …' : ''}): give --log, e.g. --log broker/MH`,
+  );
 }
 
 const line = (e: AuditEntry) => {
@@ -62,6 +143,18 @@ export function registerAuditCommands(program: Command): Command {
       "an overseer's copy of signed checkpoints (one JWS per line, e.g. the broker's audit.checkpointFile)",
     )
     .option(
+      '--witness <url|file>',
+      "the witness's copies of the log's checkpoints: the national broker's /audit/witnessed URL (http://host:port) or a file saved from it; each countersignature is checked",
+    )
+    .option(
+      '--log <identity>',
+      'whose log the database holds, e.g. broker/MH (default: as its own checkpoints say)',
+    )
+    .option(
+      '--no-checkpoints',
+      'accept a log without signed checkpoints (only the chain is checked: a rewrite of the whole log would pass)',
+    )
+    .option(
       '--root <file>',
       'the national root certificate that checks checkpoint signatures (default: root.pem beside the database)',
     )
@@ -72,17 +165,27 @@ export function registerAuditCommands(program: Command): Command {
     )
     .action(
       async (
-        opts: { db: string; checkpoints?: string; root?: string; trustDomain: string },
+        opts: {
+          db: string;
+          checkpoints?: string | boolean;
+          witness?: string;
+          log?: string;
+          root?: string;
+          trustDomain: string;
+        },
         cmd: Command,
       ) => {
+        // commander maps --no-checkpoints onto `checkpoints: false`; a file given is a string.
+        const required = opts.checkpoints !== false;
+        const checkpointFile = typeof opts.checkpoints === 'string' ? opts.checkpoints : undefined;
         const out = outputOf(cmd);
         const { table, close } = openAudit(opts.db);
         try {
           const rootFile = opts.root ?? join(dirname(opts.db), 'root.pem');
           const checkpoints = [
             ...table.checkpoints(),
-            ...(opts.checkpoints
-              ? readFileSync(opts.checkpoints, 'utf8')
+            ...(checkpointFile
+              ? readFileSync(checkpointFile, 'utf8')
                   .split('\n')
                   .map((l) => l.trim())
                   .filter(Boolean)
@@ -98,25 +201,42 @@ export function registerAuditCommands(program: Command): Command {
           } else if (opts.root) {
             throw new BrokerError('AUDIT_UNAVAILABLE', `no root certificate at ${opts.root}`);
           }
+          if (!trust && (required || opts.witness))
+            throw new BrokerError(
+              'AUDIT_UNAVAILABLE',
+              `no root certificate at ${rootFile} to check the signed checkpoints: give --root, or --no-checkpoints to check the chain alone`,
+            );
+          const verifyCheckpoint = async (jws: string) => {
+            const v = await verifyJws(jws, trust!, { typ: CHECKPOINT_JWS_TYPE });
+            const cp = JSON.parse(Buffer.from(v.payload).toString('utf8')) as AuditCheckpoint;
+            if (cp.log !== v.signer.identityString)
+              throw new Error(`signed by ${v.signer.identityString}, not by ${cp.log}`);
+            return cp;
+          };
+          let witnessed = 0;
+          if (opts.witness) {
+            const copies = await readWitness(opts.witness);
+            const log = opts.log ?? (await logOf(checkpoints, verifyCheckpoint)) ?? onlyLog(copies);
+            for (const c of copies.filter((c) => c.log === log)) {
+              await checkWitness(c, trust!);
+              checkpoints.push(c.checkpoint);
+              witnessed++;
+            }
+          }
           const report = await verifyAudit(
             table.iterate(),
             trust ? checkpoints : [],
-            async (jws) => {
-              const v = await verifyJws(jws, trust!, { typ: CHECKPOINT_JWS_TYPE });
-              const cp = JSON.parse(Buffer.from(v.payload).toString('utf8')) as AuditCheckpoint;
-              if (cp.log !== v.signer.identityString)
-                throw new Error(`signed by ${v.signer.identityString}, not by ${cp.log}`);
-              return cp;
-            },
+            verifyCheckpoint,
+            { requireCheckpoints: required },
           );
           const note = trust
-            ? `${report.checkpoints} signed checkpoint(s) checked`
-            : `checkpoints NOT checked: no root certificate (give --root)`;
+            ? `${report.checkpoints} signed checkpoint(s) checked${opts.witness ? `, ${witnessed} of them countersigned by the witness` : ''}`
+            : `checkpoints NOT checked (--no-checkpoints): no root certificate`;
           out.result(
             report.ok
               ? `Audit OK: ${report.entries} entries, head ${report.head}; ${note}`
               : `Audit TAMPERED (${report.entries} entries; ${note}):\n${report.problems.map((p) => `  - ${p.message}`).join('\n')}`,
-            { ...report, checkpointsChecked: Boolean(trust) },
+            { ...report, checkpointsChecked: Boolean(trust), witnessed },
           );
           if (!report.ok)
             throw new BrokerError(

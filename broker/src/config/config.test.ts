@@ -63,7 +63,12 @@ describe('brokerConfig', () => {
       replica: '1',
       nats: null,
       notify: null,
-      audit: { checkpointSeconds: 300, checkpointFile: null },
+      audit: {
+        checkpointSeconds: 300,
+        checkpointEntries: 100,
+        checkpointFile: null,
+        witnessFile: null,
+      },
       lookupPolicy: null,
       lookupTimeoutMs: 3000,
       limits: { maxMessageBytes: 256 * 1024, ratePerSecond: 20, burst: 100 },

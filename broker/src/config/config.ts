@@ -1,4 +1,4 @@
-import { DEFAULT_CHECKPOINT_SECONDS } from '../audit/audit.js';
+import { DEFAULT_CHECKPOINT_ENTRIES, DEFAULT_CHECKPOINT_SECONDS } from '../audit/audit.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parseIdentity, type Identity } from '@cctns/pki';
@@ -52,8 +52,17 @@ export interface BrokerConfig {
   nats: { servers: string[]; stream: string } | null;
   /** SMS and email notifications and escalation chains, or null. */
   notify: NotifyConfig | null;
-  /** The audit: how often its head is checkpointed (signed), and a file the checkpoints are appended to. */
-  audit: { checkpointSeconds: number; checkpointFile: string | null };
+  /**
+   * The audit: how often its head is checkpointed (signed: every so many seconds and entries), a
+   * file the checkpoints are appended to, and (national broker) where the states' checkpoints it
+   * witnesses are kept (default `witness.db` beside an embedded store).
+   */
+  audit: {
+    checkpointSeconds: number;
+    checkpointEntries: number;
+    checkpointFile: string | null;
+    witnessFile: string | null;
+  };
   limits: {
     /** Largest signed message accepted, bytes. */
     maxMessageBytes: number;
@@ -255,10 +264,18 @@ export function brokerConfig(
         audit['checkpointSeconds'] === undefined
           ? DEFAULT_CHECKPOINT_SECONDS
           : positive(audit['checkpointSeconds'], 'audit.checkpointSeconds'),
+      checkpointEntries:
+        audit['checkpointEntries'] === undefined
+          ? DEFAULT_CHECKPOINT_ENTRIES
+          : positive(audit['checkpointEntries'], 'audit.checkpointEntries'),
       checkpointFile:
         audit['checkpointFile'] === undefined || audit['checkpointFile'] === null
           ? null
           : path(str(audit['checkpointFile'], 'audit.checkpointFile')),
+      witnessFile:
+        audit['witnessFile'] === undefined || audit['witnessFile'] === null
+          ? null
+          : path(str(audit['witnessFile'], 'audit.witnessFile')),
     },
 
     limits: {

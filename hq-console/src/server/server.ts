@@ -170,6 +170,8 @@ export class ConsoleServer {
       audit
         .checkpoint(auditSigner, identity, clock())
         .catch((err: unknown) => log.error({ err }, 'console audit checkpoint failed'));
+    // One at start, so what the log held before this run is pinned at once.
+    void checkpoint();
     const checkpoints = setInterval(() => void checkpoint(), AUDIT_CHECKPOINT_MS);
     checkpoints.unref();
     closers.push(async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import {
   canonicalJson,
@@ -248,12 +249,54 @@ export function verifyAuditChain(entries: Iterable<AuditEntry>): ChainReport {
 /** The JWS `typ` of a signed audit checkpoint. */
 export const CHECKPOINT_JWS_TYPE = 'cctns-audit-checkpoint+jws';
 
-/** What a checkpoint says: at `at`, the log of `log` had `seq` entries ending in `hash`. */
+/**
+ * What a checkpoint says: at `at`, the log of `log` had `seq` entries ending in `hash`; and how
+ * often its keeper signs one (every `interval` seconds and every `every` entries), so a reader
+ * knows how much may follow the newest checkpoint before that is a sign of tampering.
+ */
 export interface AuditCheckpoint {
   log: string;
   seq: number;
   hash: string;
   at: string;
+  interval?: number;
+  every?: number;
+  /** Signed as its keeper stopped: nothing may follow it until the keeper's next checkpoint. */
+  final?: boolean;
+}
+
+/** The JWS `typ` of a witness's countersignature of a checkpoint. */
+export const WITNESS_JWS_TYPE = 'cctns-audit-witness+jws';
+
+/**
+ * What a witness countersigns: it received the checkpoint whose JWS has SHA-256 `digest` (of
+ * `log` at `seq`/`hash`) at `witnessedAt`, and keeps it.
+ */
+export interface WitnessStatement {
+  log: string;
+  seq: number;
+  hash: string;
+  digest: string;
+  witnessedAt: string;
+}
+
+/** A checkpoint as a witness keeps and serves it: the keeper's JWS and the witness's. */
+export interface WitnessedCheckpoint {
+  checkpoint: string;
+  witness: string;
+}
+
+/** The SHA-256 (hex) of a checkpoint's JWS text, which a witness statement names. */
+export function checkpointDigest(jws: string): string {
+  return createHash('sha256').update(jws).digest('hex');
+}
+
+/** Countersigns a checkpoint with the witness's key (PS256, chain in x5c). */
+export async function signWitness(
+  signer: { sign(payload: string, header?: Record<string, unknown>): Promise<string> },
+  statement: WitnessStatement,
+): Promise<string> {
+  return signer.sign(canonicalJson(statement), { typ: WITNESS_JWS_TYPE });
 }
 
 /** Signs a checkpoint of a log head with the log keeper's key (PS256, chain in x5c). */
@@ -267,7 +310,18 @@ export async function signCheckpoint(
 /** A problem an overseer's check finds, located by sequence number where it has one. */
 export interface AuditProblem {
   seq: number;
-  kind: 'altered' | 'deleted' | 'inserted' | 'relinked' | 'rewritten' | 'truncated' | 'checkpoint';
+  kind:
+    | 'altered'
+    | 'deleted'
+    | 'inserted'
+    | 'relinked'
+    | 'rewritten'
+    | 'truncated'
+    | 'checkpoint'
+    /** Entries but no signed checkpoint to check them against. */
+    | 'unchecked'
+    /** More after the newest checkpoint than its keeper writes between two. */
+    | 'unwitnessed';
   message: string;
 }
 
@@ -280,22 +334,38 @@ export interface AuditReport {
   problems: AuditProblem[];
 }
 
+/** How `verifyAudit` treats a log and its checkpoints. */
+export interface VerifyAuditOptions {
+  /** A log with entries and no valid checkpoint fails (default true). */
+  requireCheckpoints?: boolean;
+  /** Slack on a checkpoint's interval before later entries count as unwitnessed (default 60 s). */
+  graceMs?: number;
+}
+
 /**
  * The overseer's check: the chain itself (edited, deleted, inserted entries), then every signed
  * checkpoint — its signature by the log keeper's certificate (checked by `verifySignature`), and
  * that the log still holds the entry it names with the hash it names. A log rewritten from some
  * point on and re-chained consistently passes the chain check but not the checkpoints; a log cut
- * short shows as truncated.
+ * short shows as truncated. Then what follows the newest checkpoint: its keeper signs one every
+ * `every` entries and every `interval` seconds, so more entries than that, or an entry dated
+ * later than the interval allows, were written past the keeper (or its checkpoints were
+ * removed). A log with entries and no checkpoint at all fails unless `requireCheckpoints` is
+ * false. Checkpoints kept by an outside witness (see `WitnessedCheckpoint`) are what make a
+ * rewrite of the whole log, checkpoints included, visible.
  */
 export async function verifyAudit(
   entries: Iterable<AuditEntry>,
   checkpoints: readonly string[],
   verifySignature: (jws: string) => Promise<AuditCheckpoint>,
+  opts: VerifyAuditOptions = {},
 ): Promise<AuditReport> {
   const hashes = new Map<number, string>();
+  const times = new Map<number, string>();
   const keep = function* (it: Iterable<AuditEntry>) {
     for (const e of it) {
       hashes.set(e.seq, e.hash);
+      times.set(e.seq, e.body.at);
       yield e;
     }
   };
@@ -303,6 +373,7 @@ export async function verifyAudit(
   const problems: AuditProblem[] = [...chain.problems];
   let last = 0;
   for (const s of hashes.keys()) last = Math.max(last, s);
+  let newest: AuditCheckpoint | undefined;
   for (const jws of checkpoints) {
     let cp: AuditCheckpoint;
     try {
@@ -315,6 +386,7 @@ export async function verifyAudit(
       });
       continue;
     }
+    if (!newest || cp.seq > newest.seq || (cp.seq === newest.seq && cp.at > newest.at)) newest = cp;
     const have = hashes.get(cp.seq);
     if (cp.seq > last)
       problems.push({
@@ -329,6 +401,13 @@ export async function verifyAudit(
         message: `entry ${cp.seq} differs from the checkpoint signed at ${cp.at}: the log was rewritten at or before it`,
       });
   }
+  if (!newest && chain.entries > 0 && (opts.requireCheckpoints ?? true))
+    problems.push({
+      seq: last,
+      kind: 'unchecked',
+      message: `the log has ${chain.entries} entries and no valid signed checkpoint: a rewrite of the whole log cannot be ruled out (checkpoints removed?); check it against a witness's copy`,
+    });
+  if (newest && newest.seq < last) problems.push(...tailProblems(newest, last, times, opts));
   return {
     ok: problems.length === 0,
     entries: chain.entries,
@@ -336,4 +415,41 @@ export async function verifyAudit(
     checkpoints: checkpoints.length,
     problems,
   };
+}
+
+/** What is wrong with the entries after the newest checkpoint, given how often its keeper signs. */
+function tailProblems(
+  newest: AuditCheckpoint,
+  last: number,
+  times: ReadonlyMap<number, string>,
+  opts: VerifyAuditOptions,
+): AuditProblem[] {
+  const out: AuditProblem[] = [];
+  const after = last - newest.seq;
+  if (newest.final)
+    out.push({
+      seq: newest.seq + 1,
+      kind: 'unwitnessed',
+      message: `${after} entries follow the checkpoint its keeper signed as it stopped (entry ${newest.seq}, ${newest.at}): they were written while it was stopped`,
+    });
+  if (newest.every && after >= newest.every)
+    out.push({
+      seq: newest.seq + newest.every,
+      kind: 'unwitnessed',
+      message: `${after} entries follow the newest checkpoint (entry ${newest.seq}, ${newest.at}), but its keeper signs one every ${newest.every} entries: they were written past it, or later checkpoints were removed`,
+    });
+  if (newest.interval) {
+    const limit = Date.parse(newest.at) + newest.interval * 1000 + (opts.graceMs ?? 60_000);
+    for (let seq = newest.seq + 1; seq <= last; seq++) {
+      const at = times.get(seq);
+      if (at === undefined || !(Date.parse(at) > limit)) continue;
+      out.push({
+        seq,
+        kind: 'unwitnessed',
+        message: `entry ${seq} is dated ${at}, later than the newest checkpoint (${newest.at}, signed every ${newest.interval} s) allows: written past its keeper, or later checkpoints were removed`,
+      });
+      break;
+    }
+  }
+  return out;
 }
