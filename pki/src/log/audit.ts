@@ -336,7 +336,7 @@ export interface AuditReport {
 
 /** How `verifyAudit` treats a log and its checkpoints. */
 export interface VerifyAuditOptions {
-  /** A log with entries and no valid checkpoint fails (default true). */
+  /** A log with entries and no valid checkpoint fails (default false: the chain alone). */
   requireCheckpoints?: boolean;
   /** Slack on a checkpoint's interval before later entries count as unwitnessed (default 60 s). */
   graceMs?: number;
@@ -350,8 +350,8 @@ export interface VerifyAuditOptions {
  * short shows as truncated. Then what follows the newest checkpoint: its keeper signs one every
  * `every` entries and every `interval` seconds, so more entries than that, or an entry dated
  * later than the interval allows, were written past the keeper (or its checkpoints were
- * removed). A log with entries and no checkpoint at all fails unless `requireCheckpoints` is
- * false. Checkpoints kept by an outside witness (see `WitnessedCheckpoint`) are what make a
+ * removed). A log with entries and no checkpoint at all fails when `requireCheckpoints` is set
+ * (as `cctns audit verify` does unless told `--no-checkpoints`). Checkpoints kept by an outside witness (see `WitnessedCheckpoint`) are what make a
  * rewrite of the whole log, checkpoints included, visible.
  */
 export async function verifyAudit(
@@ -401,7 +401,7 @@ export async function verifyAudit(
         message: `entry ${cp.seq} differs from the checkpoint signed at ${cp.at}: the log was rewritten at or before it`,
       });
   }
-  if (!newest && chain.entries > 0 && (opts.requireCheckpoints ?? true))
+  if (!newest && chain.entries > 0 && (opts.requireCheckpoints ?? false))
     problems.push({
       seq: last,
       kind: 'unchecked',
