@@ -68,7 +68,13 @@ export interface BrokerOptions {
   backbone?: Backbone;
 }
 
-const CRL_RELOAD_MS = 30_000;
+/** How often CRL files are looked at (a changed file is read and every open link re-checked). */
+const CRL_RELOAD_MS = 10_000;
+/**
+ * How often every open link's certificate is checked again: a certificate revoked (live in the
+ * PKI's database, or by a CRL) or expired while its link is open loses the link within this time.
+ */
+const LINK_RECHECK_MS = 5_000;
 /** Receipts may come this many times faster than alerts (one per alert received). */
 const RECEIPT_RATE_FACTOR = 10;
 
@@ -172,6 +178,11 @@ export class Broker {
     let ca: IssuingCa | undefined;
     let trust: TrustStore;
     const timers: NodeJS.Timeout[] = [];
+    const sessions = new Set<StationSession>();
+    const recheckLinks = () => {
+      for (const s of [...sessions]) s.recheck();
+    };
+    timers.push(setInterval(recheckLinks, LINK_RECHECK_MS).unref());
     if (config.pkiDir) {
       pki = Pki.open(config.pkiDir, { logger });
       ca = pki.unlockCa(state === 'national' ? 'CENTRAL' : state, config.caPassphrase ?? undefined);
@@ -187,17 +198,20 @@ export class Broker {
       });
       const seen = new Map<string, number>();
       const reload = () => {
+        let loaded = false;
         for (const f of config.tls.crls) {
           try {
             const mtime = statSync(f).mtimeMs;
             if (seen.get(f) === mtime) continue;
             trust.addCrl(readFileSync(f));
             seen.set(f, mtime);
+            loaded = true;
             logger.info({ crl: f }, 'CRL loaded');
           } catch (err) {
             logger.error({ crl: f, err: (err as Error).message }, 'CRL not loaded');
           }
         }
+        if (loaded) recheckLinks();
       };
       reload();
       timers.push(setInterval(reload, CRL_RELOAD_MS).unref());
@@ -267,7 +281,6 @@ export class Broker {
     await backbone.ensureAfter(await store.head());
     await federation.start(`broker-${home}-${config.replica}`);
     const intake = new Intake({ admission, backbone, federation, metrics, logger });
-    const sessions = new Set<StationSession>();
     const cursors = new Cursors(store, logger);
     const witnessFile = config.audit.witnessFile ?? sqliteSibling(config.store, 'witness.db');
     let witness: { keeper: AuditWitness; responder: BackboneResponder } | undefined;

@@ -357,6 +357,35 @@ export class StationSession {
     await writeWithBackpressure(this.call, msg);
   }
 
+  /**
+   * Checks the peer's certificate again, as at the link's opening (revoked or expired since): a
+   * refused certificate ends the link with CERT_REFUSED. Returns whether the link stays open.
+   */
+  recheck(): boolean {
+    if (this.phase === 'closed') return false;
+    try {
+      authenticate(this.call, this.deps.trust, { at: this.deps.clock(), kinds: ['station', 'hq'] });
+      return true;
+    } catch (err) {
+      const reason = err instanceof BrokerError ? err.code : 'INTERNAL';
+      this.deps.metrics.inc('cctns_refusals_total', { reason });
+      void this.deps.audit.tryRecord({
+        ...actorOf(this.peer),
+        action: 'link.closed',
+        outcome: 'refused',
+        code: reason,
+        message: err instanceof Error ? err.message : String(err),
+      });
+      this.log.warn(
+        { reason, err: err instanceof Error ? err.message : String(err) },
+        'open link refused',
+      );
+      this.call.emit('error', toServiceError(err, this.log));
+      this.close('certificate refused');
+      return false;
+    }
+  }
+
   /** Closes the session (idempotent) and records the station offline. */
   close(why: string): void {
     if (this.phase === 'closed') return;
