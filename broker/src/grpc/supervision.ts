@@ -1,4 +1,4 @@
-import type { ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type ServerWritableStream } from '@grpc/grpc-js';
 import {
   canonicalJson,
   stateOfIdentity,
@@ -26,10 +26,15 @@ import { authenticate } from './auth.js';
 import { toServiceError, unary } from './status.js';
 import type { Notifications } from '../notify/notifications.js';
 
+/** How often an open supervision stream carries a heartbeat (a delivery without an item, seq 0). */
+export const SUPERVISION_HEARTBEAT_MS = 15_000;
+
 /**
  * The supervision stream: an HQ identity of this broker's home (a console) follows every entry of
  * the log — alerts and receipts — from its cursor, then live. Only `hq/*` certificates of the
- * broker's own state (or national, at the national broker) may open it.
+ * broker's own state (or national, at the national broker) may open it. The stream's headers go
+ * out as soon as it is authorised and a heartbeat every `heartbeatMs`, so the follower knows the
+ * link works on a quiet network too.
  */
 export function supervisionService(deps: {
   home: string;
@@ -40,6 +45,7 @@ export function supervisionService(deps: {
   metrics: Metrics;
   logger: Logger;
   clock: () => Date;
+  heartbeatMs?: number;
 }) {
   /** HQ of this broker's home, or national HQ (which supervises every state). */
   const hqOf = (call: Parameters<typeof authenticate>[0]) => {
@@ -181,14 +187,19 @@ export function supervisionService(deps: {
           (err) => call.emit('error', toServiceError(err, log)),
         );
         unsubscribe = deps.hub.subscribeAll(pump);
-        call.on('cancelled', () => {
+        call.sendMetadata(new Metadata());
+        const heartbeat = setInterval(() => {
+          // Skipped while entries wait to drain: they show the link works already.
+          if (!call.writableNeedDrain) call.write({ seq: 0, item: undefined });
+        }, deps.heartbeatMs ?? SUPERVISION_HEARTBEAT_MS);
+        heartbeat.unref();
+        const end = () => {
+          clearInterval(heartbeat);
           pump.stop();
           unsubscribe?.();
-        });
-        call.on('close', () => {
-          pump.stop();
-          unsubscribe?.();
-        });
+        };
+        call.on('cancelled', end);
+        call.on('close', end);
         log.info({ cursor: call.request.cursor }, 'supervision stream open');
         pump.wake();
       } catch (err) {

@@ -102,9 +102,14 @@ export function receiptView(seq: number, jws: string): ReceiptView {
   };
 }
 
+/** How long the feed waits for anything (an entry or a heartbeat) before it calls the link down. */
+export const LINK_SILENCE_MS = 45_000;
+
 /**
  * Follows the broker's supervision stream with the console's own certificate, from the last
- * sequence seen, reconnecting with backoff; hands each entry to `onEntry`.
+ * sequence seen, reconnecting with backoff; hands each entry to `onEntry`. The link is up once
+ * the broker opened the stream (its headers) and stays up while entries or the broker's
+ * heartbeats keep coming; silence longer than `silenceMs` ends the call and reconnects.
  */
 export class SupervisionFeed {
   private cursor = 0;
@@ -119,6 +124,7 @@ export class SupervisionFeed {
       home: string;
       tls: ConsoleTls;
       logger: Logger;
+      silenceMs?: number;
     },
     private readonly onEntry: (d: Delivery) => void,
     private readonly onLink: (connected: boolean, detail?: string) => void,
@@ -148,20 +154,36 @@ export class SupervisionFeed {
     );
     const call = this.client.supervise({ cursor: this.cursor });
     this.call = call;
-    return new Promise((resolve) => {
-      let first = true;
-      call.on('data', (d: Delivery) => {
-        if (first) {
-          first = false;
+    const silenceMs = this.opts.silenceMs ?? LINK_SILENCE_MS;
+    let watchdog: NodeJS.Timeout | undefined;
+    return new Promise<string>((resolve) => {
+      let up = false;
+      const alive = () => {
+        if (!up) {
+          up = true;
           this.onLink(true);
         }
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          resolve(`no heartbeat from the broker for ${Math.round(silenceMs / 1000)} s`);
+          call.cancel();
+        }, silenceMs);
+        watchdog.unref();
+      };
+      call.on('metadata', alive);
+      call.on('data', (d: Delivery) => {
+        alive();
+        // A heartbeat carries no item (and seq 0).
+        if (!d.item) return;
         this.cursor = Math.max(this.cursor, d.seq);
         this.onEntry(d);
       });
-      call.on('metadata', () => this.onLink(true));
       call.on('error', (e: ServiceError) => resolve(e.details || e.message));
       call.on('end', () => resolve('the broker ended the stream'));
-    }).finally(() => this.client?.close()) as Promise<string>;
+    }).finally(() => {
+      clearTimeout(watchdog);
+      this.client?.close();
+    });
   }
 
   /** Stops following. */
