@@ -18,6 +18,7 @@ import {
   type ConsoleNetwork,
 } from '../support/console-network.js';
 import { join } from 'node:path';
+import { composeAlert } from '@cctns/station-agent';
 import { cctns } from '../support/cli.js';
 import { eventually } from '../support/network.js';
 
@@ -107,7 +108,14 @@ describe('console API', () => {
       `/api/broadcasts/${id}/approve`,
     );
     await signed;
-    expect(approved.body).toMatchObject({ status: 'sent', approver: 'duty2', alertId: id });
+    // The console answers with the broker's own word: accepted, at a log sequence.
+    expect(approved.body).toMatchObject({
+      status: 'accepted',
+      approver: 'duty2',
+      alertId: id,
+      refusal: null,
+    });
+    expect(approved.body.seq).toBeGreaterThan(0);
     const again = await api(net.national, duty2, 'POST', `/api/broadcasts/${id}/approve`);
     expect(again).toMatchObject({ status: 409, body: { code: 'CONFLICT' } });
 
@@ -145,7 +153,7 @@ describe('console API', () => {
       event: 'Terror threat',
       headline: 'Cancelled: the vehicle was found',
     });
-    expect(cancel.body.status).toBe('sent');
+    expect(cancel.body.status).toBe('accepted');
     const chain = await eventually(
       async () => {
         const d = await api<AlertDetail>(net.national, viewer, 'GET', `/api/alerts/${id}`);
@@ -165,7 +173,7 @@ describe('console API', () => {
       severity: 'extreme',
       channels: ['network', 'sms', 'email'],
     });
-    expect(r.body).toMatchObject({ status: 'sent', composer: 'mhduty' });
+    expect(r.body).toMatchObject({ status: 'accepted', composer: 'mhduty' });
     const alertId = r.body.alertId!;
     const sms = await eventually(
       () => {
@@ -191,6 +199,79 @@ describe('console API', () => {
     expect(
       n.body.notifications.map((x) => `${x.broker}:${x.contactId}:${x.channel}`).sort(),
     ).toEqual(['MH:sho-pune-ps001:email', 'MH:sho-pune-ps001:sms', 'MH:sho-pune-ps002:sms']);
+  });
+
+  it("shows the broker's refusal of a broadcast as refused, with its reason, and audits it", async () => {
+    // A Cancel of a station's alert is refused by the console itself (only the sender may cancel).
+    const station = net.stations.get('station/MH/PUNE/PS001')!;
+    const theirs = composeAlert({
+      sender: station.identity,
+      to: { stations: ['station/KA/BENGALURU/PS001'] },
+      event: 'Theft',
+      headline: 'Two-wheeler stolen',
+      now: new Date(),
+    });
+    await station.send(theirs);
+    await eventually(
+      async () =>
+        (await api<AlertDetail>(net.national, duty1, 'GET', `/api/alerts/${theirs.identifier}`))
+          .status === 200,
+      15_000,
+      'the station alert in the console',
+    );
+    const cancelTheirs = await api(net.national, duty1, 'POST', '/api/broadcasts', {
+      msgType: 'cancel',
+      references: [theirs.identifier],
+      to: { states: ['KA'] },
+      event: 'Theft',
+      headline: 'Cancelled',
+    });
+    expect(cancelTheirs).toMatchObject({
+      status: 403,
+      body: { code: 'FORBIDDEN', message: expect.stringContaining(station.identity) },
+    });
+
+    // One the console does not know goes to the broker, which refuses it: the answer says so.
+    const unknown = '00000000-0000-4000-8000-000000000015';
+    const refused = await api<BroadcastView>(net.national, duty1, 'POST', '/api/broadcasts', {
+      msgType: 'cancel',
+      references: [unknown],
+      to: { states: ['MH'] },
+      event: 'Theft',
+      headline: 'Cancelled',
+    });
+    expect(refused.status).toBe(200);
+    expect(refused.body).toMatchObject({
+      status: 'refused',
+      seq: null,
+      refusal: { code: 'REFERENCE_UNKNOWN', message: expect.stringContaining(unknown) },
+    });
+    const listed = await api<{ broadcasts: BroadcastView[] }>(
+      net.national,
+      duty1,
+      'GET',
+      '/api/broadcasts',
+    );
+    expect(listed.body.broadcasts.find((b) => b.id === refused.body.id)?.status).toBe('refused');
+    const audit = await api<AuditView>(
+      net.national,
+      admin,
+      'GET',
+      `/api/audit?source=console&subject=${refused.body.id}`,
+    );
+    expect(audit.body.entries.find((e) => e.action === 'console.broadcast.answer')).toMatchObject({
+      outcome: 'refused',
+      code: 'REFERENCE_UNKNOWN',
+      actor: 'hq/national/console',
+    });
+
+    // Who the console is and which states it reaches, for the UI's choices.
+    const me = await api(net.national, duty1, 'GET', '/api/me');
+    expect(me.body).toMatchObject({
+      console: 'hq/national/console',
+      brokerStates: ['KA', 'MH'],
+      approvalWaitSeconds: 120,
+    });
   });
 
   it('refuses a state operator acting on another state, viewers broadcasting, and malformed broadcasts', async () => {

@@ -46,6 +46,7 @@ async function open(): Promise<Page> {
     ignoreHTTPSErrors: true,
     viewport: { width: 1366, height: 768 },
     locale: 'en-IN',
+    timezoneId: 'Europe/London',
   });
   contexts.push(context);
   const page = await context.newPage();
@@ -81,6 +82,13 @@ describe('HQ console in the browser', () => {
     await expect
       .poll(() => duty1.getByTestId('operator').textContent(), { timeout: 10_000 })
       .toContain('duty1');
+    // A new network where no alert has flowed yet: the link is up from the stream itself.
+    await expect
+      .poll(() => duty1.getByTestId('link-state').getAttribute('data-connected'), {
+        timeout: 10_000,
+      })
+      .toBe('true');
+    expect(await duty1.getByTestId('link-state').textContent()).toContain('Broker linked');
   });
 
   it('shows a live alert arrive in the feed without reloading', async () => {
@@ -97,7 +105,26 @@ describe('HQ console in the browser', () => {
     const row = duty1.locator(`[data-testid="feed-item"][data-alert-id="${alert.identifier}"]`);
     await expect.poll(() => row.count(), { timeout: 15_000 }).toBe(1);
     expect(await row.textContent()).toContain('अपहरण');
+    // Times in IST with the zone named, whatever the browser's own zone (here London).
+    const ist = new Intl.DateTimeFormat('en-IN', {
+      timeZone: 'Asia/Kolkata',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    }).format(alert.sent!);
+    const sentCell = (await row.locator('td').first().textContent()) ?? '';
+    expect(sentCell).toContain(`${ist}:`);
+    expect(sentCell).toMatch(/ IST$/);
     await shot(duty1, '02-feed');
+
+    // A station's alert: this console did not send it, so it offers no Update or Cancel.
+    await row.click();
+    await expect
+      .poll(() => duty1.getByTestId('alert-headline').textContent(), { timeout: 10_000 })
+      .toContain('अपहरण');
+    expect(await duty1.getByTestId('alert-cancel').count()).toBe(0);
+    expect(await duty1.getByTestId('alert-update').count()).toBe(0);
+    expect(await duty1.getByTestId('alert-channels').textContent()).toBe('network only');
   });
 
   it('composes a national broadcast that waits for a second duty officer, who approves it', async () => {
@@ -106,7 +133,20 @@ describe('HQ console in the browser', () => {
     await duty1.getByTestId('compose-headline').fill('National alert: explosives in a white van');
     await duty1.getByTestId('compose-description').fill('Stop and search; inform HQ at once.');
     await duty1.getByTestId('compose-severity').selectOption('extreme');
+    // States by name, only those with a broker; the reach counted before sending.
+    expect(await duty1.getByTestId('compose-states').textContent()).toContain('Maharashtra (MH)');
+    expect(await duty1.getByTestId('compose-state-DL').count()).toBe(0);
+    await duty1.getByTestId('compose-state-MH').check();
+    await expect
+      .poll(() => duty1.getByTestId('compose-reach').getAttribute('data-count'), {
+        timeout: 10_000,
+      })
+      .toBe('3');
+    await duty1.getByTestId('compose-state-MH').uncheck();
     await duty1.getByTestId('compose-national').check();
+    expect(await duty1.getByTestId('compose-reach').getAttribute('data-count')).toBe(
+      String(STATIONS.length),
+    );
     await shot(duty1, '03-broadcast-compose');
     await duty1.getByTestId('compose-submit').click();
     await expect
@@ -126,9 +166,21 @@ describe('HQ console in the browser', () => {
     await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('pending');
     await shot(duty2, '04-broadcast-approval');
     await item.getByTestId('broadcast-approve').click();
+    // While the console waits, it says plainly what duty2 must do, and how long it waits.
+    await expect
+      .poll(() => duty2.getByTestId('approve-wait').textContent(), { timeout: 10_000 })
+      .toMatch(/Waiting for your own signature \(\d+ s left of 120 s\)/);
+    expect(await duty2.getByTestId('approve-command').textContent()).toContain(
+      `approve ${broadcastId}`,
+    );
+    await shot(duty2, '04b-broadcast-signing');
     // duty2 signs the draft with their own HQ key, through their own agent.
     await approveWithAgent(net, 'duty2', broadcastId);
-    await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('sent');
+    await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('accepted');
+    expect(await item.getByTestId('broadcast-outcome').textContent()).toMatch(
+      /Accepted by the broker as log entry #\d+/,
+    );
+    expect(await duty2.getByTestId('approve-wait').count()).toBe(0);
     // The composer's page hears of it live.
     await expect
       .poll(
@@ -138,7 +190,40 @@ describe('HQ console in the browser', () => {
             .getAttribute('data-status'),
         { timeout: 10_000 },
       )
-      .toBe('sent');
+      .toBe('accepted');
+  });
+
+  it('shows a Cancel the broker refused as refused, with the reason in plain words (English and Hindi)', async () => {
+    await duty1.getByTestId('nav-broadcast').click();
+    const unknown = '00000000-0000-4000-8000-0000000000cc';
+    const id = await duty1.evaluate(async (ref) => {
+      const res = await fetch('/api/broadcasts', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          msgType: 'cancel',
+          references: [ref],
+          to: { states: ['MH'] },
+          event: 'Terror threat',
+          headline: 'Cancelled: found',
+        }),
+      });
+      return ((await res.json()) as { id: string }).id;
+    }, unknown);
+    const item = duty1.locator(`[data-testid="broadcast-item"][data-broadcast-id="${id}"]`);
+    await expect.poll(() => item.getAttribute('data-status'), { timeout: 10_000 }).toBe('refused');
+    const outcome = item.getByTestId('broadcast-outcome');
+    expect(await outcome.textContent()).toContain('Refused by the broker');
+    expect(await outcome.textContent()).toContain('REFERENCE_UNKNOWN');
+    expect(await outcome.textContent()).not.toMatch(/Accepted|Broadcast sent/);
+    await shot(duty1, '04c-broadcast-refused');
+    await duty1.getByTestId('lang').selectOption('hi');
+    expect(await outcome.textContent()).toContain('ब्रोकर ने अस्वीकार किया');
+    await duty1.getByTestId('lang').selectOption('en');
+
+    // The console's own broadcast offers Update and Cancel on its page.
+    await duty1.goto(`${net.national.url}/#/alerts/${broadcastId}`);
+    await expect.poll(() => duty1.getByTestId('alert-cancel').count(), { timeout: 10_000 }).toBe(1);
   });
 
   it("fills the broadcast's receipt tracker as stations acknowledge", async () => {

@@ -232,9 +232,17 @@ CREATE TABLE IF NOT EXISTS broadcasts (
 CREATE INDEX IF NOT EXISTS broadcasts_created ON broadcasts (created_at);
 `;
 
+/** Columns of the broker's answer, added to databases made before the console kept it. */
+const ANSWER_COLUMNS = {
+  seq: 'INTEGER',
+  refusal_code: 'TEXT',
+  refusal_message: 'TEXT',
+  answered_at: 'INTEGER',
+} as const;
+
 interface Row {
   id: string;
-  status: BroadcastView['status'];
+  status: BroadcastView['status'] | 'sent';
   input: string;
   composer: string;
   created_at: number;
@@ -242,21 +250,40 @@ interface Row {
   decided_at: number | null;
   alert_id: string | null;
   reason: string | null;
+  seq: number | null;
+  refusal_code: string | null;
+  refusal_message: string | null;
+  answered_at: number | null;
 }
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const view = (r: Row): BroadcastView => ({
   id: r.id,
-  status: r.status,
+  // `sent` was written before the console waited for the broker's answer: queued, answer unknown.
+  status: r.status === 'sent' ? 'queued' : r.status,
   input: JSON.parse(r.input) as BroadcastInput,
   composer: r.composer,
   createdAt: new Date(r.created_at).toISOString(),
   approver: r.approver,
-  decidedAt: r.decided_at === null ? null : new Date(r.decided_at).toISOString(),
+  decidedAt: iso(r.decided_at),
   alertId: r.alert_id,
   reason: r.reason,
+  seq: r.seq,
+  refusal: r.refusal_code ? { code: r.refusal_code, message: r.refusal_message ?? '' } : null,
+  answeredAt: iso(r.answered_at),
 });
 
-/** Broadcasts composed at this console and their approvals (SQLite, beside the accounts). */
+/** The broker's answer to a queued broadcast. */
+export type BroadcastAnswer =
+  { status: 'accepted'; seq: number } | { status: 'refused'; code: string; message: string };
+
+/**
+ * Broadcasts composed at this console, their approvals and the broker's answer (SQLite, beside
+ * the accounts). A broadcast is `pending` (a national one, until a second officer approves),
+ * `rejected` by an officer, or signed and `queued` for the broker, which then `accepted` it into
+ * its log or `refused` it with a reason.
+ */
 export class Broadcasts {
   private readonly db: Database.Database;
 
@@ -265,29 +292,23 @@ export class Broadcasts {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const have = new Set(
+      (this.db.prepare('PRAGMA table_info(broadcasts)').all() as Array<{ name: string }>).map(
+        (c) => c.name,
+      ),
+    );
+    for (const [name, type] of Object.entries(ANSWER_COLUMNS))
+      if (!have.has(name)) this.db.exec(`ALTER TABLE broadcasts ADD COLUMN ${name} ${type}`);
   }
 
-  create(args: {
-    input: BroadcastInput;
-    composer: string;
-    now: Date;
-    status: 'pending' | 'sent';
-    alertId?: string;
-  }): BroadcastView {
+  /** Stores a composed broadcast, pending until it is decided (or queued at once). */
+  create(args: { input: BroadcastInput; composer: string; now: Date }): BroadcastView {
     const id = randomUUID();
     this.db
       .prepare(
-        'INSERT INTO broadcasts (id, status, input, composer, created_at, decided_at, alert_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        "INSERT INTO broadcasts (id, status, input, composer, created_at) VALUES (?, 'pending', ?, ?, ?)",
       )
-      .run(
-        id,
-        args.status,
-        JSON.stringify(args.input),
-        args.composer,
-        args.now.getTime(),
-        args.status === 'sent' ? args.now.getTime() : null,
-        args.alertId ?? null,
-      );
+      .run(id, JSON.stringify(args.input), args.composer, args.now.getTime());
     return this.get(id)!;
   }
 
@@ -297,12 +318,13 @@ export class Broadcasts {
   }
 
   /**
-   * Decides a pending broadcast once: `sent` with the approver and alert, or `rejected` with a
-   * reason. Returns undefined when it was not pending (someone else decided first).
+   * Decides a pending broadcast once: `queued` (signed and handed to the outbox) with the
+   * approver and alert, or `rejected` with a reason. Returns undefined when it was not pending
+   * (someone else decided first).
    */
   decide(
     id: string,
-    d: { status: 'sent' | 'rejected'; by: string; now: Date; alertId?: string; reason?: string },
+    d: { status: 'queued' | 'rejected'; by: string; now: Date; alertId?: string; reason?: string },
   ): BroadcastView | undefined {
     const changed = this.db
       .prepare(
@@ -310,6 +332,35 @@ export class Broadcasts {
       )
       .run(d.status, d.by, d.now.getTime(), d.alertId ?? null, d.reason ?? null, id).changes;
     return changed ? this.get(id) : undefined;
+  }
+
+  /**
+   * Records the broker's answer to a queued broadcast, once. Returns undefined when it was not
+   * waiting for one (unknown, or already answered).
+   */
+  answer(id: string, a: BroadcastAnswer, now: Date): BroadcastView | undefined {
+    const changed = this.db
+      .prepare(
+        "UPDATE broadcasts SET status = ?, seq = ?, refusal_code = ?, refusal_message = ?, answered_at = ? WHERE id = ? AND status IN ('queued', 'sent')",
+      )
+      .run(
+        a.status,
+        a.status === 'accepted' ? a.seq : null,
+        a.status === 'refused' ? a.code : null,
+        a.status === 'refused' ? a.message : null,
+        now.getTime(),
+        id,
+      ).changes;
+    return changed ? this.get(id) : undefined;
+  }
+
+  /** Ids of broadcasts queued for the broker and not answered yet. */
+  unanswered(): string[] {
+    return (
+      this.db
+        .prepare("SELECT id FROM broadcasts WHERE status IN ('queued', 'sent')")
+        .all() as Array<{ id: string }>
+    ).map((r) => r.id);
   }
 
   /** The latest broadcasts, newest first. */

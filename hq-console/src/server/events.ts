@@ -26,6 +26,12 @@ export interface OperatorView {
   role: 'viewer' | 'duty-officer' | 'administrator';
   /** `national` or a State/UT code. */
   scope: string;
+  /** The console's own identity (`hq/<scope>/console`): the sender of its broadcasts. */
+  console?: string;
+  /** States/UTs with a broker this console reaches, alphabetically (what a broadcast may address). */
+  brokerStates?: string[];
+  /** How long approving a national broadcast waits for the approving officer's own signature. */
+  approvalWaitSeconds?: number;
 }
 
 /** An alert as the console shows it (decoded from the signed message the broker holds). */
@@ -170,10 +176,14 @@ export interface BroadcastInput {
   channels?: Array<'network' | 'sms' | 'email'>;
 }
 
-/** A broadcast through its life: pending approval (national), sent, or rejected. */
+/**
+ * A broadcast through its life: `pending` a second officer's approval (national), `rejected` by
+ * an officer, or signed and `queued` for the broker, which then `accepted` it into its log (at
+ * `seq`) or `refused` it (`refusal`: the broker's stable code and its message).
+ */
 export interface BroadcastView {
   id: string;
-  status: 'pending' | 'sent' | 'rejected';
+  status: 'pending' | 'rejected' | 'queued' | 'accepted' | 'refused';
   input: BroadcastInput;
   composer: string;
   createdAt: string;
@@ -181,7 +191,13 @@ export interface BroadcastView {
   decidedAt: string | null;
   /** The alert's identifier once signed and queued for the broker. */
   alertId: string | null;
+  /** An officer's reason for rejecting it. */
   reason: string | null;
+  /** The broker's log sequence, once accepted. */
+  seq: number | null;
+  /** Why the broker refused it. */
+  refusal: { code: string; message: string } | null;
+  answeredAt: string | null;
 }
 
 /** One SMS or email to one officer about one alert. */

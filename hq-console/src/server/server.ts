@@ -88,6 +88,8 @@ export interface ConsoleServerOptions {
 }
 
 const RECENT = 500;
+/** How long sending a broadcast waits for the broker's answer before saying it is queued. */
+const ANSWER_WAIT_MS = 10_000;
 /** How often the console's audit head is checkpointed (signed). */
 const AUDIT_CHECKPOINT_MS = 5 * 60_000;
 /** How often sockets are checked for sessions that ended. */
@@ -201,7 +203,6 @@ export class ConsoleServer {
       logger: log,
       clock,
     });
-    agent.run();
     closers.unshift(() => agent.close());
 
     const https = Boolean(opts.https);
@@ -217,6 +218,14 @@ export class ConsoleServer {
       activeUntil.set(claims.username, fresh.expiresAt);
       return { op: claims as OperatorView & SessionClaims, setCookie: cookie(token) };
     };
+    const whoami = (op: OperatorView): OperatorView => ({
+      username: op.username,
+      role: op.role,
+      scope: op.scope,
+      console: identity,
+      brokerStates: [...states.keys()].sort(),
+      approvalWaitSeconds: opts.approvalWaitSeconds ?? DEFAULT_APPROVAL_WAIT_SECONDS,
+    });
     const requireRole = (op: OperatorView, roles: OperatorView['role'][], what: string) => {
       if (!roles.includes(op.role))
         throw new ConsoleError('FORBIDDEN', `${op.role} ${op.username} may not ${what}`);
@@ -298,6 +307,61 @@ export class ConsoleServer {
       return b;
     };
 
+    // The broker's answer to each broadcast, from the outbox: recorded, audited and told live.
+    const waiting = new Map<string, () => void>();
+    const settle = (ref: string) => {
+      if (!ref.startsWith('alert:')) return;
+      const id = ref.slice('alert:'.length);
+      const item = agent.store.outboxItem(id);
+      if (!item || item.status === 'pending') return;
+      const b = broadcasts.answer(
+        id,
+        item.status === 'accepted'
+          ? { status: 'accepted', seq: item.seq ?? 0 }
+          : { status: 'refused', code: item.reason ?? 'INTERNAL', message: item.message ?? '' },
+        clock(),
+      );
+      if (b) {
+        audit.record({
+          actor: identity,
+          action: 'console.broadcast.answer',
+          outcome: b.status === 'accepted' ? 'ok' : 'refused',
+          subject: b.id,
+          ...(b.refusal ? { code: b.refusal.code, message: b.refusal.message } : {}),
+          details: {
+            broker: `broker/${scope}`,
+            status: b.status,
+            ...(b.seq !== null ? { seq: b.seq } : {}),
+          },
+        });
+        log.info(
+          { broadcast: b.id, status: b.status, seq: b.seq, refusal: b.refusal?.code },
+          'broker answered a broadcast',
+        );
+        announce(b);
+      }
+      waiting.get(id)?.();
+    };
+    /** The broadcast once the broker answered, or still queued after a short wait. */
+    const answered = (id: string) =>
+      new Promise<BroadcastView>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          waiting.delete(id);
+          resolve(broadcasts.get(id)!);
+        };
+        const timer = setTimeout(done, ANSWER_WAIT_MS);
+        waiting.set(id, done);
+        settle(`alert:${id}`);
+      });
+    /** Marks a broadcast queued once its signed alert is in the outbox, and waits for the answer. */
+    const queued = async (id: string, by: string) => {
+      const q = broadcasts.decide(id, { status: 'queued', by, now: clock(), alertId: id });
+      if (!q) throw new ConsoleError('CONFLICT', 'this broadcast was decided meanwhile');
+      announce(q);
+      return answered(id);
+    };
+
     const routes: Array<{
       method: string;
       path: RegExp;
@@ -313,11 +377,7 @@ export class ConsoleServer {
       {
         method: 'GET',
         path: /^\/api\/me$/,
-        handle: async (_r, _m, _q, op) => ({
-          username: op.username,
-          role: op.role,
-          scope: op.scope,
-        }),
+        handle: async (_r, _m, _q, op) => whoami(op),
       },
       {
         method: 'GET',
@@ -358,34 +418,27 @@ export class ConsoleServer {
           checkBroadcastScope(input, op);
           // Compose once now so a bad field is refused before anything is stored.
           broadcastAlert({ input, sender: identity, composer: op.username, now: clock() });
+          // Brokers take an Update or Cancel only from the sender of the alert it changes.
+          for (const ref of input.references ?? []) {
+            const known = book.get(ref);
+            if (known && known.sender !== identity)
+              throw new ConsoleError(
+                'FORBIDDEN',
+                `only alerts this console sent (${identity}) can be updated or cancelled here; ${ref} was sent by ${known.sender}`,
+              );
+          }
           if (input.to.national) {
-            const b = broadcasts.create({
-              input,
-              composer: op.username,
-              now: clock(),
-              status: 'pending',
-            });
+            const b = broadcasts.create({ input, composer: op.username, now: clock() });
             log.info(
               { broadcast: b.id, operator: op.username },
               'national broadcast awaits approval',
             );
             return announce(b);
           }
-          const b = broadcasts.create({
-            input,
-            composer: op.username,
-            now: clock(),
-            status: 'pending',
-          });
-          const alertId = await sendBroadcast(b, op.username);
-          const sent = broadcasts.decide(b.id, {
-            status: 'sent',
-            by: op.username,
-            now: clock(),
-            alertId,
-          })!;
-          log.info({ broadcast: b.id, operator: op.username }, 'broadcast sent');
-          return announce(sent);
+          const b = broadcasts.create({ input, composer: op.username, now: clock() });
+          await sendBroadcast(b, op.username);
+          log.info({ broadcast: b.id, operator: op.username }, 'broadcast queued');
+          return queued(b.id, op.username);
         },
       },
       {
@@ -422,22 +475,12 @@ export class ConsoleServer {
               'FORBIDDEN',
               'a national broadcast needs a second duty officer: you composed this one',
             );
-          const alertId = await sendBroadcast(b, b.composer, {
-            username: op.username,
-            scope: op.scope,
-          });
-          const r = broadcasts.decide(b.id, {
-            status: 'sent',
-            by: op.username,
-            now: clock(),
-            alertId,
-          });
-          if (!r) throw new ConsoleError('CONFLICT', 'this broadcast was decided meanwhile');
+          await sendBroadcast(b, b.composer, { username: op.username, scope: op.scope });
           log.info(
             { broadcast: b.id, operator: op.username },
-            'national broadcast approved and sent',
+            'national broadcast approved and queued',
           );
-          return announce(r);
+          return queued(b.id, op.username);
         },
       },
       {
@@ -601,12 +644,7 @@ export class ConsoleServer {
             audit.record({ actor: operatorActor(op), action: 'console.signin', outcome: 'ok' });
             const token = await sessions.issue(op, clock());
             log.info({ operator: op.username }, 'signed in');
-            return send(
-              res,
-              200,
-              { username: op.username, role: op.role, scope: op.scope },
-              { 'set-cookie': cookie(token) },
-            );
+            return send(res, 200, whoami(op), { 'set-cookie': cookie(token) });
           }
           if (path === '/api/session' && req.method === 'DELETE') {
             return send(
@@ -748,6 +786,9 @@ export class ConsoleServer {
     );
     feed.start();
     closers.unshift(() => feed.stop());
+    agent.run({ answered: (ref) => settle(ref) });
+    // Broadcasts queued before a restart: their answers may have come while no one listened.
+    for (const id of broadcasts.unanswered()) settle(`alert:${id}`);
 
     const idx = opts.listen.lastIndexOf(':');
     await new Promise<void>((resolve, reject) => {

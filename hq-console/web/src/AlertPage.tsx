@@ -177,7 +177,9 @@ export function AlertPage({
     return error ? <ErrorBox error={error} /> : <p className="loading">Loading alert…</p>;
   const a = detail.alert;
   const status = alertStatuses(detail.chain, now).get(a.id) ?? 'active';
-  const mayCompose = me.role === 'duty-officer' || me.role === 'administrator';
+  // Brokers take an Update or Cancel only from the alert's own sender: this console's identity.
+  const mayCompose =
+    (me.role === 'duty-officer' || me.role === 'administrator') && a.sender === me.console;
   const compose = (msgType: 'update' | 'cancel') =>
     `#/broadcast?msgType=${msgType}&ref=${encodeURIComponent(a.id)}`;
   return (
@@ -189,7 +191,16 @@ export function AlertPage({
             <span className="small">
               sent {fmtTime(a.sent)} ({relTime(a.sent, now)}) · expires {fmtTime(a.expires)} ·
               reaches {a.states.join(' ')} ·{' '}
-              <a href={`#/notifications?alert=${encodeURIComponent(a.id)}`}>SMS and email sent</a>
+              {a.channels.length ? (
+                <a
+                  href={`#/notifications?alert=${encodeURIComponent(a.id)}`}
+                  data-testid="alert-channels"
+                >
+                  network, {a.channels.join(' and ')} requested — see the notifications
+                </a>
+              ) : (
+                <span data-testid="alert-channels">network only</span>
+              )}
             </span>
           </div>
           <h1 data-testid="alert-headline" dir="auto">

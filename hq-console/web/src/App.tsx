@@ -9,6 +9,7 @@ import { BroadcastPage } from './Broadcast';
 import { Contacts } from './Contacts';
 import { Escalations } from './Escalations';
 import { Feed } from './Feed';
+import { LANGS, setLang, t, useLang, type Lang } from './i18n';
 import { Notifications } from './Notifications';
 import { SignIn } from './SignIn';
 import { connectSocket, isSessionError, type ConsoleSocket } from './socket';
@@ -70,6 +71,7 @@ function mergeAlerts(prev: AlertView[], incoming: AlertView[]): AlertView[] {
 
 function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string) => void }) {
   const route = useRoute();
+  const lang = useLang();
   const now = useNow();
   const [socket, setSocket] = useState<ConsoleSocket | null>(null);
   const [online, setOnline] = useState(false);
@@ -109,15 +111,9 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
       s.disconnect();
       onLeave(EXPIRED);
     });
+    // The server reports the supervision stream's own state (open, heartbeats), not traffic.
     s.on('link', setLink);
-    // Alerts and receipts only come through a working broker link.
-    const linkWorks = () =>
-      setLink((l) => (l?.connected ? l : { broker: l?.broker ?? '', connected: true }));
-    s.on('alert', (a) => {
-      linkWorks();
-      setAlerts((prev) => mergeAlerts(prev, [a]));
-    });
-    s.on('receipt', linkWorks);
+    s.on('alert', (a) => setAlerts((prev) => mergeAlerts(prev, [a])));
     s.on('stations', setStations);
     return () => {
       s.disconnect();
@@ -179,13 +175,11 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
   }
 
   const linked = online && link?.connected === true;
-  const linkText = !online
-    ? 'Console offline — reconnecting'
-    : link === null
-      ? 'Broker link: not reported yet'
-      : link.connected
-        ? 'Broker linked'
-        : 'Broker link down';
+  const connecting = online && (link === null || (!link.connected && link.detail === 'connecting'));
+  const linkText = t(
+    lang,
+    !online ? 'link.offline' : linked ? 'link.up' : connecting ? 'link.connecting' : 'link.down',
+  );
   const nav: Array<[string, string]> = [
     ['feed', 'Live feed'],
     ['stations', 'Stations'],
@@ -215,7 +209,7 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
           ))}
         </nav>
         <div
-          className={`link ${linked ? 'up' : link === null && online ? 'unknown' : 'down'}`}
+          className={`link ${linked ? 'up' : connecting ? 'unknown' : 'down'}`}
           data-testid="link-state"
           data-connected={linked ? 'true' : 'false'}
           title={[link?.broker, link?.detail].filter(Boolean).join(' — ') || linkText}
@@ -223,6 +217,19 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
           <span className="dot" aria-hidden="true" />
           {linkText}
         </div>
+        <select
+          className="lang"
+          aria-label="Language"
+          data-testid="lang"
+          value={lang}
+          onChange={(e) => setLang(e.target.value as Lang)}
+        >
+          {LANGS.map((l) => (
+            <option key={l.code} value={l.code}>
+              {l.label}
+            </option>
+          ))}
+        </select>
         <div className="operator" data-testid="operator">
           <strong>{me.username}</strong> · {me.role} · {me.scope}
         </div>

@@ -1,12 +1,14 @@
 // The broadcast page: the composer, then every broadcast with its approval state, live.
 import { useEffect, useState } from 'react';
 import type { BroadcastView, OperatorView, StationsSnapshot } from '../../src/server/events';
-import { api, errorText } from './api';
+import { api, ApiError, errorText } from './api';
 import { Composer } from './Composer';
+import { t, useLang } from './i18n';
+import { Outcome } from './Outcome';
 import type { ConsoleSocket } from './socket';
 import { useSocketEvent } from './socket';
 import { Badge, ErrorBox, PageHead } from './ui';
-import { alertHref, fmtTime } from './util';
+import { alertHref, fmtTime, useNow } from './util';
 
 function upsert(list: BroadcastView[], b: BroadcastView): BroadcastView[] {
   return [b, ...list.filter((x) => x.id !== b.id)].sort((x, y) =>
@@ -44,6 +46,10 @@ function BroadcastList({
   const [list, setList] = useState<BroadcastView[]>([]);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState<string | null>(null);
+  // The approval waiting for the officer's own signature (since when), or one whose wait ended.
+  const [signing, setSigning] = useState<{ id: string; since: number; ended: boolean } | null>(
+    null,
+  );
   const may = me.role === 'duty-officer' || me.role === 'administrator';
 
   useEffect(() => {
@@ -64,14 +70,22 @@ function BroadcastList({
     }
     setBusy(b.id);
     setError('');
+    if (action === 'approve') setSigning({ id: b.id, since: Date.now(), ended: false });
     try {
       const r = await api<BroadcastView>(`/api/broadcasts/${encodeURIComponent(b.id)}/${action}`, {
         method: 'POST',
         body: body ?? {},
       });
       setList((l) => upsert(l, r));
+      setSigning(null);
     } catch (err) {
-      setError(errorText(err));
+      // The wait for the officer's own signature ended: say again what to do, plainly.
+      if (err instanceof ApiError && err.code === 'CONFLICT' && /not signed yet/.test(err.message))
+        setSigning({ id: b.id, since: 0, ended: true });
+      else {
+        setSigning(null);
+        setError(errorText(err));
+      }
     } finally {
       setBusy(null);
     }
@@ -81,11 +95,13 @@ function BroadcastList({
     <section className="panel">
       <h2>Broadcasts</h2>
       <ErrorBox error={error} />
+      {signing && <SignWait me={me} id={signing.id} since={signing.since} ended={signing.ended} />}
       <table className="grid compact">
         <thead>
           <tr>
             <th>Composed</th>
             <th>Status</th>
+            <th>Outcome</th>
             <th>Headline</th>
             <th>Reach</th>
             <th>Composer</th>
@@ -107,6 +123,9 @@ function BroadcastList({
                 <td className="nowrap">{fmtTime(b.createdAt)}</td>
                 <td>
                   <Badge value={b.status} />
+                </td>
+                <td className="small">
+                  <Outcome b={b} />
                 </td>
                 <td dir="auto">
                   {b.input.msgType && b.input.msgType !== 'alert' && (
@@ -178,6 +197,37 @@ function BroadcastList({
   );
 }
 
+/** What the approving officer must do while the console waits for their own signature. */
+function SignWait({
+  me,
+  id,
+  since,
+  ended,
+}: {
+  me: OperatorView;
+  id: string;
+  since: number;
+  ended: boolean;
+}) {
+  const lang = useLang();
+  const now = useNow(1000);
+  const total = me.approvalWaitSeconds ?? 120;
+  const left = Math.max(0, total - Math.floor((now - since) / 1000));
+  return (
+    <div
+      className="info sign-wait"
+      data-testid="approve-wait"
+      data-ended={ended ? 'true' : 'false'}
+    >
+      <p>{ended ? t(lang, 'approve.timeout') : t(lang, 'approve.waiting', { left, total })}</p>
+      <pre className="mono" data-testid="approve-command">
+        {`npx cctns agent --dir <your agent folder, e.g. data/hq/hq_${me.scope}_${me.username}> approve ${id}`}
+      </pre>
+      {!ended && <p className="small">{t(lang, 'approve.after')}</p>}
+    </div>
+  );
+}
+
 /** The broadcast page. */
 export function BroadcastPage({
   me,
@@ -197,6 +247,7 @@ export function BroadcastPage({
       <PageHead title="Broadcast" />
       <Composer
         me={me}
+        socket={socket}
         stations={stations}
         prefill={{ msgType: query.get('msgType'), ref: query.get('ref') }}
       />

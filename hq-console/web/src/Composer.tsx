@@ -8,8 +8,10 @@ import type {
 } from '../../src/server/events';
 import { api, errorText } from './api';
 import { check, draftFrom, EMPTY, type Draft } from './draft';
-import { STATE_CODES, stateName } from './india';
+import { stateLabel, STATE_CODES } from './india';
+import { Outcome } from './Outcome';
 import { PoliceFields } from './PoliceFields';
+import { useSocketEvent, type ConsoleSocket } from './socket';
 import { ErrorBox, Options } from './ui';
 import { alertHref, CATEGORIES, CERTAINTIES, lines, SEVERITIES, URGENCIES } from './util';
 
@@ -80,10 +82,12 @@ function AddressList({
 /** The composer; `prefill` (`msgType` and `ref` from the route) starts an Update or Cancel. */
 export function Composer({
   me,
+  socket,
   stations,
   prefill,
 }: {
   me: OperatorView;
+  socket: ConsoleSocket | null;
   stations: StationsSnapshot | null;
   prefill: { msgType: string | null; ref: string | null };
 }) {
@@ -94,6 +98,8 @@ export function Composer({
   const [result, setResult] = useState<BroadcastView | null>(null);
   const may = me.role === 'duty-officer' || me.role === 'administrator';
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((x) => ({ ...x, [k]: v }));
+  // The broker's answer may come after the request returned: follow the result live.
+  useSocketEvent(socket, 'broadcast', (b) => setResult((r) => (r && r.id === b.id ? b : r)));
 
   const { msgType, ref } = prefill;
   useEffect(() => {
@@ -103,6 +109,27 @@ export function Composer({
       (err: unknown) => setError(`Cannot load the alert to ${msgType}: ${errorText(err)}`),
     );
   }, [msgType, ref]);
+
+  // Only states with a broker this console reaches can be addressed.
+  const offered = useMemo(
+    () =>
+      (me.brokerStates ?? (me.scope === 'national' ? STATE_CODES : [me.scope])).filter((c) =>
+        STATE_CODES.includes(c),
+      ),
+    [me],
+  );
+  const reach = useMemo(() => {
+    const list = stations?.stations ?? [];
+    const districts = new Set(lines(d.districts));
+    const named = new Set(lines(d.stations));
+    return list.filter(
+      (s) =>
+        d.national ||
+        d.states.includes(s.state) ||
+        districts.has(`${s.state}/${s.district}`) ||
+        named.has(s.identity),
+    ).length;
+  }, [stations, d.national, d.states, d.districts, d.stations]);
 
   const suggestions = useMemo(() => {
     const list = stations?.stations ?? [];
@@ -185,15 +212,15 @@ export function Composer({
               role="group"
               aria-label="States"
             >
-              {STATE_CODES.map((c) => (
-                <label key={c} className="check" title={stateName(c)}>
+              {offered.map((c) => (
+                <label key={c} className="check">
                   <input
                     type="checkbox"
                     data-testid={`compose-state-${c}`}
                     checked={d.states.includes(c)}
                     onChange={(e) => set('states', toggle(d.states, c, e.target.checked))}
                   />
-                  {c}
+                  {stateLabel(c)}
                 </label>
               ))}
             </div>
@@ -369,6 +396,18 @@ export function Composer({
         )}
         <ErrorBox error={error} />
         <div className="actions">
+          <span className="reach" data-testid="compose-reach" data-count={reach}>
+            {stations
+              ? `Reaches ${reach} of the ${stations.stations.length} stations in the directory`
+              : 'Station directory not loaded yet'}
+            {stations && stations.unreachable.length > 0 && (
+              <span className="muted small">
+                {' '}
+                (not counted: {stations.unreachable.map((u) => u.state).join(', ')}, whose brokers
+                did not answer)
+              </span>
+            )}
+          </span>{' '}
           <button type="submit" className="primary" data-testid="compose-submit">
             {busy ? 'Sending…' : d.msgType === 'alert' ? 'Send broadcast' : `Send ${d.msgType}`}
           </button>
@@ -376,29 +415,18 @@ export function Composer({
       </fieldset>
       {result && (
         <p className={`result st-${result.status}`} data-testid="compose-result" role="status">
-          {result.status === 'pending' ? (
+          Broadcast <span className="mono">{result.id.slice(0, 8)}</span>:{' '}
+          <Outcome b={result} testId="compose-outcome" />
+          {result.status === 'refused' && result.refusal?.message && (
+            <span className="sub">{result.refusal.message}</span>
+          )}
+          {result.status === 'accepted' && result.alertId && (
             <>
-              Broadcast <span className="mono">{result.id}</span> is <strong>pending</strong>: a
-              national broadcast goes out once a second duty officer approves it (list below).
-            </>
-          ) : result.status === 'sent' ? (
-            <>
-              Broadcast <strong>sent</strong>
-              {result.alertId && (
-                <>
-                  {' '}
-                  as alert{' '}
-                  <a href={alertHref(result.alertId)} className="mono">
-                    {result.alertId}
-                  </a>
-                </>
-              )}
-              .
-            </>
-          ) : (
-            <>
-              Broadcast <strong>{result.status}</strong>
-              {result.reason ? `: ${result.reason}` : '.'}
+              {' '}
+              —{' '}
+              <a href={alertHref(result.alertId)} className="mono">
+                alert {result.alertId}
+              </a>
             </>
           )}
         </p>

@@ -132,7 +132,7 @@ export function Notifications({ initialAlert }: { initialAlert: string }) {
           Refresh
         </button>
         <span className="count small">
-          {at ? `updated ${at.toLocaleTimeString()}` : 'loading…'}
+          {at ? `updated ${fmtTime(at.toISOString())}` : 'loading…'}
         </span>
       </PageHead>
       <ErrorBox error={error} />

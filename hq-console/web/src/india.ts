@@ -48,3 +48,9 @@ export const STATE_CODES: readonly string[] = REGIONS.map((r) => r.code).sort();
 export function stateName(code: string): string {
   return REGIONS.find((r) => r.code === code)?.name ?? code;
 }
+
+/** `Maharashtra (MH)`: a State/UT's name with its code. */
+export function stateLabel(code: string): string {
+  const name = stateName(code);
+  return name === code ? code : `${name} (${code})`;
+}

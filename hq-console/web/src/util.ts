@@ -49,7 +49,10 @@ export function useNow(ms = 15_000): number {
   return now;
 }
 
+/** Times are shown in IST (Asia/Kolkata), whatever the browser's own zone, with the zone named. */
+export const TIME_ZONE = 'Asia/Kolkata';
 const dateTime = new Intl.DateTimeFormat('en-IN', {
+  timeZone: TIME_ZONE,
   day: '2-digit',
   month: 'short',
   hour: '2-digit',
@@ -58,11 +61,11 @@ const dateTime = new Intl.DateTimeFormat('en-IN', {
   hour12: false,
 });
 
-/** `05 Mar, 14:02:09` in the browser's time zone, or a dash. */
+/** `05 Mar, 14:02:09 IST`, or a dash. */
 export function fmtTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateTime.format(d);
+  return Number.isNaN(d.getTime()) ? iso : `${dateTime.format(d)} IST`;
 }
 
 /** `3 min ago`, `in 2 h`, from a time and now. */
