@@ -1,4 +1,5 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -245,6 +246,52 @@ describe('cctns up', () => {
         15_000,
         `national alert at ${s.identity}, approved by ${ready.approver.identity}`,
       );
+    }
+  });
+
+  it('keeps stdout to the one ready line with --json; the lines for people go to stderr', () => {
+    const lines = net.stdout().split('\n').filter(Boolean);
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ ready: true });
+    expect(net.output()).toContain('The network is up');
+  });
+
+  it('refuses a second cctns up on the data folder in use, leaving the running network alone', async () => {
+    const agentJson = join(ready.stations[0]!.dir, 'agent.json');
+    const before = readFileSync(agentJson, 'utf8');
+    const second = await cctns(
+      ['up', '--port-base', '0', '--data', join(work, 'data'), '--states', 'MH,KA'],
+      { cwd: work },
+    );
+    expect(second.code).toBe(9);
+    expect(second.stderr).toContain(
+      `error[DATA_IN_USE]: data folder in use by pid ${net.child.pid}`,
+    );
+    expect(readFileSync(agentJson, 'utf8')).toBe(before);
+  });
+
+  it('refuses a port in use before creating anything, naming the port and --port-base', async () => {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const fresh = join(work, 'ports-taken');
+      const r = await cctns(['--json', 'up', '--port-base', String(port - 1), '--data', fresh], {
+        cwd: work,
+      });
+      expect(r.code).toBe(9);
+      expect(r.stdout).toBe('');
+      expect(JSON.parse(r.stderr.trim().split('\n').at(-1)!)).toMatchObject({
+        error: { code: 'PORT_IN_USE', message: expect.stringContaining(`port ${port}`) },
+      });
+      expect(r.stderr).toContain('--port-base');
+      expect(existsSync(fresh)).toBe(false);
+      const human = await cctns(['up', '--port-base', String(port - 1), '--data', fresh], {
+        cwd: work,
+      });
+      expect(human.stderr).toMatch(new RegExp(`^error\\[PORT_IN_USE\\]: port ${port} `, 'm'));
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
     }
   });
 

@@ -14,7 +14,10 @@ export async function freePort(): Promise<number> {
 /** A `cctns` child process, with its output collected. */
 export interface CctnsProcess {
   child: ChildProcess;
+  /** stdout and stderr together, in arrival order. */
   output: () => string;
+  /** stdout alone. */
+  stdout: () => string;
   /** Resolves with the first JSON line on stdout that has `ready: true`. */
   ready: Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
@@ -34,6 +37,7 @@ export function startCctns(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
+  let stdout = '';
   let resolveReady: (v: Record<string, unknown>) => void = () => undefined;
   let rejectReady: (e: Error) => void = () => undefined;
   const ready = new Promise<Record<string, unknown>>((res, rej) => {
@@ -42,6 +46,7 @@ export function startCctns(
   });
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
+    stdout += d.toString();
     for (const line of out.split('\n')) {
       if (line.startsWith('{') && line.includes('"ready":true')) {
         try {
@@ -61,5 +66,5 @@ export function startCctns(
       r(code);
     }),
   );
-  return { child, output: () => out, ready, exited };
+  return { child, output: () => out, stdout: () => stdout, ready, exited };
 }

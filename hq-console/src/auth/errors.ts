@@ -17,6 +17,14 @@ export const CONSOLE_ERROR_CODES = {
     exit: 5,
     doc: 'the broker did not answer, or refused (its reason is in the message)',
   },
+  PORT_IN_USE: {
+    exit: 9,
+    doc: '`cctns up`: a port of the port base is taken (named); nothing was created',
+  },
+  DATA_IN_USE: {
+    exit: 9,
+    doc: '`cctns up`: another running `cctns up` holds the data folder (its pid is named)',
+  },
 } as const;
 
 /** One of the console's stable error codes. */

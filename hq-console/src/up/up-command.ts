@@ -49,8 +49,9 @@ export function registerUpCommand(program: Command): Command {
         for (const s of states)
           if (!isStateCode(s))
             throw new PkiError('STATE_UNKNOWN', `--states: ${s} is not a State/UT code`);
-        const say = (line: string) =>
-          process.stdout.write(`${when(new Date()).slice(11, 19)}  ${line}\n`);
+        // With --json, stdout carries exactly one line (the ready line); people read stderr.
+        const human = out.json ? process.stderr : process.stdout;
+        const say = (line: string) => human.write(`${when(new Date()).slice(11, 19)}  ${line}\n`);
         const stopped = untilStopSignal();
         const net = await up(
           {
@@ -96,11 +97,12 @@ export function registerUpCommand(program: Command): Command {
           'Ctrl-C stops everything cleanly.',
           '',
         ];
-        if (out.json)
+        if (out.json) {
+          process.stderr.write(`${lines.join('\n')}\n`);
           process.stdout.write(
             `${JSON.stringify({ ready: true, brokers: Object.fromEntries([...net.brokers].map(([s, b]) => [s, b.addresses])), stations: stations.map((a) => ({ identity: a.identity, dir: a.dir })), hq: { identity: hq.identity, dir: hq.dir }, approver: { identity: approver.identity, dir: approver.dir }, ...(net.console ? { console: { url: net.console.url, operators: operatorsFile(net.dataDir) } } : {}) })}\n`,
           );
-        else process.stdout.write(`${lines.join('\n')}\n`);
+        } else process.stdout.write(`${lines.join('\n')}\n`);
         if (opts.demo) {
           const person = {
             name: 'राम कुमार',

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
   Broker,
@@ -20,6 +21,7 @@ import {
 import { Agent, enroll } from '@cctns/station-agent';
 import type { Logger } from 'pino';
 import { Accounts } from '../auth/accounts.js';
+import { ConsoleError } from '../auth/errors.js';
 import { ConsoleServer } from '../server/server.js';
 
 /** What `cctns up` starts. */
@@ -170,26 +172,124 @@ export const HQ_OPERATOR = 'hq/national/duty1';
 /** The second national duty officer, whose agent approves HQ_OPERATOR's national broadcasts. */
 export const HQ_APPROVER = 'hq/national/duty2';
 
+/** The ports `up` listens on for a port base, with what each is for (none for base 0: free ports). */
+export function upPorts(portBase: number, states: string[]): Array<{ port: number; what: string }> {
+  if (portBase === 0) return [];
+  const out: Array<{ port: number; what: string }> = [];
+  for (const [i, home] of ['national', ...states].entries())
+    for (const [k, what] of [
+      [1, 'links'],
+      [2, 'enrollment'],
+      [3, 'health'],
+    ] as const)
+      out.push({ port: portBase + 10 * i + k, what: `broker/${home} ${what}` });
+  out.push({ port: portBase + 8, what: 'HQ console' });
+  return out;
+}
+
+/** Whether something already listens on 127.0.0.1:port. */
+function portInUse(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const probe = createServer();
+    probe.once('error', () => done(true));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done(false)));
+  });
+}
+
+/** Refuses, before anything is created, a port base whose ports something else holds. */
+async function checkPorts(portBase: number, states: string[]): Promise<void> {
+  for (const { port, what } of upPorts(portBase, states))
+    if (await portInUse(port))
+      throw new ConsoleError(
+        'PORT_IN_USE',
+        `port ${port} (${what}) is in use on 127.0.0.1: stop what holds it, or choose another --port-base (e.g. --port-base ${portBase + 100}, or 0 for free ports)`,
+      );
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The file that says which process runs the network of a data folder. */
+export function upLockFile(dataDir: string): string {
+  return join(dataDir, 'up.pid');
+}
+
+/**
+ * Takes the data folder for this process (`up.pid`, created exclusively): a second `up` on a
+ * folder in use is refused instead of rewriting the running network's files. A file left by a
+ * process that is gone is taken over. Returns the release.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const file = upLockFile(dataDir);
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && alive(pid))
+        throw new ConsoleError(
+          'DATA_IN_USE',
+          `data folder in use by pid ${pid} (${dataDir}): stop that network first, or give this one another --data`,
+        );
+      unlinkSync(file);
+    }
+  }
+  return () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      // Already gone.
+    }
+  };
+}
+
 /** Starts (creating on first run) the embedded network: PKI, the national and state brokers on one backbone, agents. */
 export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<RunningNetwork> {
   const dataDir = resolve(opts.dataDir);
+  await checkPorts(opts.portBase, opts.states);
   mkdirSync(dataDir, { recursive: true });
-  const passphrase = embeddedPassphrase(dataDir, env);
+  const unlock = lockDataDir(dataDir);
+  let passphrase: string;
+  try {
+    passphrase = embeddedPassphrase(dataDir, env);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const pkiDir = join(dataDir, 'pki');
   let pki: Pki;
-  if (existsSync(join(pkiDir, 'pki.json'))) {
-    pki = Pki.open(pkiDir, { logger: opts.logger });
-  } else {
-    opts.say('First run: creating the national root CA and issuing CAs (a few seconds)...');
-    pki = await Pki.initRoot(pkiDir, {
-      trustDomain: 'cctns.local',
-      passphrase,
-      logger: opts.logger,
-    });
+  try {
+    if (existsSync(join(pkiDir, 'pki.json'))) {
+      pki = Pki.open(pkiDir, { logger: opts.logger });
+    } else {
+      opts.say('First run: creating the national root CA and issuing CAs (a few seconds)...');
+      pki = await Pki.initRoot(pkiDir, {
+        trustDomain: 'cctns.local',
+        passphrase,
+        logger: opts.logger,
+      });
+    }
+  } catch (err) {
+    unlock();
+    throw err;
   }
-  for (const state of [...opts.states, 'CENTRAL']) {
-    if (!pki.caNames().includes(state as never))
-      await pki.initCa(state, { rootPassphrase: passphrase, passphrase });
+  try {
+    for (const state of [...opts.states, 'CENTRAL']) {
+      if (!pki.caNames().includes(state as never))
+        await pki.initCa(state, { rootPassphrase: passphrase, passphrase });
+    }
+  } catch (err) {
+    pki.close();
+    unlock();
+    throw err;
   }
   const homes = ['national', ...opts.states];
   const brokerDir = (home: string) => join(dataDir, 'brokers', home);
@@ -218,6 +318,7 @@ export async function up(opts: UpOptions, env: NodeJS.ProcessEnv = {}): Promise<
     for (const b of brokers.values()) await b.stop().catch(() => undefined);
     for (const c of connections) await c.close().catch(() => undefined);
     pki.close();
+    unlock();
   };
   try {
     for (const [i, home] of homes.entries()) {
