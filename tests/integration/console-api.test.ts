@@ -434,11 +434,44 @@ describe('console API', () => {
   });
 
   it('keeps an audit of sign-ins, broadcasts, decisions and contact edits that verifies', async () => {
+    offsetMs = 0; // the session test moved the consoles' clock; sign in afresh
+    duty1 = await signIn(net, net.national, 'duty1');
+    duty2 = await signIn(net, net.national, 'duty2');
+    const toReject = await api<BroadcastView>(
+      net.national,
+      duty1,
+      'POST',
+      '/api/broadcasts',
+      national(),
+    );
+    const rejected = await api<BroadcastView>(
+      net.national,
+      duty2,
+      'POST',
+      `/api/broadcasts/${toReject.body.id}/reject`,
+      { reason: 'not verified with the district yet' },
+    );
+    expect(rejected.body.status).toBe('rejected');
     const db = join(net.dir, 'console-national', 'console.db');
     const root = join(net.dir, 'console-national', 'tls', 'root.pem');
     const v = await cctns(['--json', 'audit', 'verify', '--db', db, '--root', root]);
     expect(v.code, v.stderr).toBe(0);
     expect(JSON.parse(v.stdout)).toMatchObject({ ok: true });
+    // Without --root, the root of the console's folder (tls/root.pem) checks the checkpoints.
+    const byDefault = await cctns(['--json', 'audit', 'verify', '--db', db]);
+    expect(byDefault.code, byDefault.stderr).toBe(0);
+    expect(JSON.parse(byDefault.stdout)).toMatchObject({ ok: true, checkpointsChecked: true });
+    // The text report says what each decision was.
+    const text = await cctns([
+      'audit',
+      'report',
+      '--db',
+      db,
+      '--action',
+      'console.broadcast.decide',
+    ]);
+    expect(text.stdout).toMatch(/console\.broadcast\.decide ok approved status accepted/);
+    expect(text.stdout).toMatch(/console\.broadcast\.decide ok rejected status rejected/);
     const r = await cctns(['--json', 'audit', 'report', '--db', db, '--action', 'console.']);
     const entries = (JSON.parse(r.stdout) as { entries: Array<Record<string, unknown>> }).entries;
     const seen = new Set(entries.map((e) => `${e['actor']} ${e['action']} ${e['outcome']}`));

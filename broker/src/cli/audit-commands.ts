@@ -121,7 +121,13 @@ const line = (e: AuditEntry) => {
   const purpose = b.purpose ? ` purpose ${b.purpose.reference} (${b.purpose.reason})` : '';
   const results = b.results === undefined ? '' : ` results ${b.results}`;
   const code = b.code ? ` ${b.code}` : '';
-  return `${String(e.seq).padStart(6)}  ${b.at}  ${b.actor}  ${b.action} ${b.outcome}${code}${b.subject ? ` ${b.subject}` : ''}${purpose}${results}`;
+  // What an act decided or ended as: a console's approval or rejection, a broadcast's answer.
+  const d = b.details ?? {};
+  const decided = [d['decision'], d['status'] && `status ${String(d['status'])}`]
+    .filter((x): x is string => typeof x === 'string' && x !== '')
+    .map((x) => ` ${x}`)
+    .join('');
+  return `${String(e.seq).padStart(6)}  ${b.at}  ${b.actor}  ${b.action} ${b.outcome}${decided}${code}${b.subject ? ` ${b.subject}` : ''}${purpose}${results}`;
 };
 
 /** Registers `cctns audit verify|report`. */
@@ -156,7 +162,7 @@ export function registerAuditCommands(program: Command): Command {
     )
     .option(
       '--root <file>',
-      'the national root certificate that checks checkpoint signatures (default: root.pem beside the database)',
+      'the national root certificate that checks checkpoint signatures (default: root.pem beside the database, or tls/root.pem in a console folder)',
     )
     .option(
       '--trust-domain <domain>',
@@ -181,7 +187,12 @@ export function registerAuditCommands(program: Command): Command {
         const out = outputOf(cmd);
         const { table, close } = openAudit(opts.db);
         try {
-          const rootFile = opts.root ?? join(dirname(opts.db), 'root.pem');
+          // Beside a broker's database, or in a console's data folder (`<console dir>/tls/`).
+          const candidates = [
+            join(dirname(opts.db), 'root.pem'),
+            join(dirname(opts.db), 'tls', 'root.pem'),
+          ];
+          const rootFile = opts.root ?? candidates.find((f) => existsSync(f)) ?? candidates[0]!;
           const checkpoints = [
             ...table.checkpoints(),
             ...(checkpointFile

@@ -683,12 +683,16 @@ export class ConsoleServer {
             }
             if (route.action) {
               const b = body as { id?: string; status?: string; state?: string };
+              const decision =
+                route.action === 'console.broadcast.decide'
+                  ? { decision: path.endsWith('/approve') ? 'approved' : 'rejected' }
+                  : {};
               audit.record({
                 actor: operatorActor(op),
                 action: route.action,
                 outcome: 'ok',
                 subject: b.id ?? (b.state ? `contacts/${b.state}` : path),
-                ...(b.status ? { details: { status: b.status } } : {}),
+                ...(b.status ? { details: { ...decision, status: b.status } } : {}),
               });
             }
             return send(res, 200, body, { 'set-cookie': setCookie });
