@@ -408,6 +408,35 @@ export function federationSuite(
       await eventually(() => ids.every((id) => ka.store.inboxItem(id)), 30_000, 'KA catch-up');
     });
 
+    it('applies what it missed together, in order: an Update published while it was down inherits the targets of its alert from the same catch-up', async () => {
+      await brokers['KA']!.stop();
+      const a = alert(mh1, { districts: ['KA/BENGALURU'] }, 'Vehicle seen heading south');
+      await mh1.send(a);
+      // Addressed to an MH station only: KA gets it through the targets it inherits from `a`.
+      const u = composeAlert({
+        sender: mh1.identity,
+        to: { stations: [mh2.identity] },
+        event: 'Inter-state alert',
+        headline: 'Update: the vehicle turned back north',
+        now: new Date(),
+        msgType: 'update',
+        references: [a.identifier],
+      });
+      await mh1.send(u);
+      await eventually(
+        () => [a, u].every((x) => mh1.store.outboxItem(x.identifier)?.status === 'accepted'),
+        20_000,
+        'accepted in MH',
+      );
+      await startKa();
+      await eventually(
+        () => ka.store.inboxItem(a.identifier) && ka.store.inboxItem(u.identifier),
+        30_000,
+        'KA catch-up of the alert and its update',
+      );
+      await eventually(() => mh2.store.inboxItem(u.identifier), 20_000, 'the update at MH');
+    });
+
     it('loses no acknowledged alert and shows no duplicate when the backbone server restarts mid-stream', async (ctx) => {
       if (!factory.restart) return ctx.skip(); // the in-process backbone has no server to restart
       const ids: string[] = [];

@@ -245,8 +245,12 @@ export class Admission {
     return opened.signer.identityString;
   }
 
-  private async targetsOf(alert: Alert, own: TargetKey[]): Promise<TargetKey[]> {
-    return [...new Set([...own, ...(await inheritedTargets(this.deps.store, alert))])].sort();
+  private async targetsOf(
+    alert: Alert,
+    own: TargetKey[],
+    log: EntryReader = this.deps.store,
+  ): Promise<TargetKey[]> {
+    return [...new Set([...own, ...(await inheritedTargets(log, alert))])].sort();
   }
 
   /**
@@ -347,19 +351,25 @@ export class Admission {
   /**
    * Admits an alert read from the backbone on `subject`. Returns undefined when the alert is
    * already in the log (another copy of the same signed bytes, or the same sender's resend).
+   * `log` is what it reads the log through: the store, or the store with entries about to be
+   * committed with this one (a batch applied in one commit).
    */
-  async alertFromBackbone(subject: string, jws: string): Promise<AdmittedAlert | undefined> {
+  async alertFromBackbone(
+    subject: string,
+    jws: string,
+    log: EntryReader = this.deps.store,
+  ): Promise<AdmittedAlert | undefined> {
     const now = this.deps.clock();
     const digest = digestOf(jws);
     // Another copy of an alert already in the log (one per subject it was published on): the
     // very same signed bytes were checked when the first copy was applied.
     const remembered = this.verified.get(digest);
     const id = remembered?.kind === 'alert' ? remembered.alert.identifier : alertIdOf(jws);
-    const known = id ? await this.deps.store.get('alert', id) : undefined;
+    const known = id ? await log.get('alert', id) : undefined;
     if (known && known.jws === jws) return undefined;
     const { alert, signer } = await this.open('alert', jws, digest, now, 'backbone');
     const own = this.checkAlert(alert, signer, now);
-    const targets = await this.targetsOf(alert, own);
+    const targets = await this.targetsOf(alert, own, log);
     if (!alertSubjects(targets, alert.sender).includes(subject)) {
       throw new BrokerError(
         'SUBJECT_INVALID',
@@ -383,7 +393,7 @@ export class Admission {
     }
     // The identifier read before verifying may not be the signed one when the bytes were forged.
     const existing =
-      id === alert.identifier ? known : await this.deps.store.get('alert', alert.identifier);
+      id === alert.identifier ? known : await log.get('alert', alert.identifier);
     if (existing) {
       if (existing.sender !== alert.sender)
         throw new BrokerError('FIELD_INVALID', 'this identifier is already used by another sender');
@@ -393,8 +403,12 @@ export class Admission {
   }
 
   /** The alert a receipt is for, checked to have addressed the receipt's station. */
-  private async receiptAlert(receipt: Receipt, origin: Origin): Promise<LogEntry> {
-    const alert = await this.deps.store.get('alert', receipt.alertId);
+  private async receiptAlert(
+    receipt: Receipt,
+    origin: Origin,
+    log: EntryReader = this.deps.store,
+  ): Promise<LogEntry> {
+    const alert = await log.get('alert', receipt.alertId);
     if (!alert)
       throw new BrokerError(
         'ALERT_UNKNOWN',
@@ -432,12 +446,16 @@ export class Admission {
     return { receipt, signer, alert, kind: RECEIPT_KINDS[receipt.kind]! };
   }
 
-  /** Admits a receipt read from the backbone on `subject`. */
-  async receiptFromBackbone(subject: string, jws: string): Promise<AdmittedReceipt> {
+  /** Admits a receipt read from the backbone on `subject` (`log`: as for alerts). */
+  async receiptFromBackbone(
+    subject: string,
+    jws: string,
+    log: EntryReader = this.deps.store,
+  ): Promise<AdmittedReceipt> {
     const now = this.deps.clock();
     const { receipt, signer } = await this.open('receipt', jws, digestOf(jws), now, 'backbone');
     validateReceipt(receipt, now);
-    const alert = await this.receiptAlert(receipt, 'backbone');
+    const alert = await this.receiptAlert(receipt, 'backbone', log);
     if (subject !== receiptSubject(alert.sender) && subject !== receiptSubject(receipt.station)) {
       throw new BrokerError(
         'SUBJECT_INVALID',

@@ -5,14 +5,17 @@ import type { Metrics } from '../ops/metrics.js';
 import { consumerFilter, kindOfSubject } from '../routing/subjects.js';
 import { subjectMatches } from '../backbone/wildcard.js';
 import type { Backbone, BackboneConsumer, BackboneMessage } from '../backbone/backbone.js';
-import type { BrokerStore } from '../store/store.js';
+import type { BrokerStore, EntryKind, LogAppend, LogEntry } from '../store/store.js';
 import type { Admission } from './admission.js';
+
+/** Messages applied in one commit at most (when that many are waiting). */
+const APPLY_BATCH = 64;
 
 /** What the federation needs from its broker. */
 export interface FederationDeps {
   backbone: Backbone;
   admission: Admission;
-  store: Pick<BrokerStore, 'append' | 'appendReceipt'>;
+  store: Pick<BrokerStore, 'appendBatch' | 'get'>;
   hub: Hub;
   metrics: Metrics;
   logger: Logger;
@@ -49,7 +52,12 @@ export class Federation {
 
   /** Starts (or resumes) the durable consumer. */
   async start(durable: string): Promise<void> {
-    this.consumer = await this.deps.backbone.consume(durable, this.filter, (m) => this.apply(m));
+    this.consumer = await this.deps.backbone.consumeBatches(
+      durable,
+      this.filter,
+      APPLY_BATCH,
+      (batch) => this.applyBatch(batch),
+    );
   }
 
   /** Resolves once the message with stream sequence `seq` has been applied here (or `timeoutMs` passed). */
@@ -76,7 +84,52 @@ export class Federation {
     }
   }
 
-  private async apply(m: BackboneMessage): Promise<void> {
+  /**
+   * Applies messages waiting together in one commit, in stream order: each is admitted as if
+   * those before it were already in the log (they are read from the batch), refusals are
+   * logged and skipped, and what is admitted is appended at once and then handed to the
+   * links. A store fault throws: nothing of the batch is kept and it is delivered again.
+   */
+  private async applyBatch(batch: readonly BackboneMessage[]): Promise<void> {
+    const pending = new Map<string, LogEntry>();
+    const log = {
+      get: async (kind: EntryKind, id: string) =>
+        pending.get(`${kind}:${id}`) ?? (await this.deps.store.get(kind, id)),
+    };
+    const items: LogAppend[] = [];
+    try {
+      for (const m of batch) {
+        const item = await this.admit(m, log);
+        if (!item) continue;
+        items.push(item);
+        const { entry } = item;
+        pending.set(`${entry.kind}:${entry.id}`, {
+          ...entry,
+          seq: m.seq,
+          createdAt: entry.createdAt!,
+        });
+      }
+      const results = await this.deps.store.appendBatch(items);
+      results.forEach((result, i) => {
+        if (result.duplicate) return;
+        const { entry, receipt } = items[i]!;
+        if (!receipt) this.deps.metrics.inc('cctns_alerts_applied_total');
+        this.deps.hub.publish(entry.targets, {
+          ...entry,
+          seq: result.seq,
+          createdAt: entry.createdAt!,
+        });
+      });
+    } finally {
+      this.settle(batch[batch.length - 1]!.seq);
+    }
+  }
+
+  /** Admits one message into a log entry (with its receipt record), or undefined when refused or known. */
+  private async admit(
+    m: BackboneMessage,
+    log: { get(kind: EntryKind, id: string): Promise<LogEntry | undefined> },
+  ): Promise<LogAppend | undefined> {
     try {
       const kind = kindOfSubject(m.subject);
       if (!kind || kind !== m.kind)
@@ -84,8 +137,7 @@ export class Federation {
           'SUBJECT_INVALID',
           `subject ${m.subject} is outside the scheme or does not carry a ${m.kind}`,
         );
-      if (kind === 'alert') await this.applyAlert(m);
-      else await this.applyReceipt(m);
+      return kind === 'alert' ? await this.admitAlert(m, log) : await this.admitReceipt(m, log);
     } catch (err) {
       if (!(err instanceof BrokerError)) throw err; // a store fault: not acknowledged, delivered again
       const reason: BrokerErrorCode = err.code;
@@ -94,56 +146,61 @@ export class Federation {
         { reason, subject: m.subject, seq: m.seq },
         `backbone message refused: ${err.message}`,
       );
-    } finally {
-      this.settle(m.seq);
+      return undefined;
     }
   }
 
-  private async applyAlert(m: BackboneMessage): Promise<void> {
-    const admitted = await this.deps.admission.alertFromBackbone(m.subject, m.jws);
-    if (!admitted) return;
+  private async admitAlert(
+    m: BackboneMessage,
+    log: { get(kind: EntryKind, id: string): Promise<LogEntry | undefined> },
+  ): Promise<LogAppend | undefined> {
+    const admitted = await this.deps.admission.alertFromBackbone(m.subject, m.jws, log);
+    if (!admitted) return undefined;
     const { alert, targets, expiresAt } = admitted;
-    const entry = {
-      seq: m.seq,
-      kind: 'alert' as const,
-      id: alert.identifier,
-      sender: alert.sender,
-      targets,
-      expiresAt,
-      createdAt: this.deps.clock(),
-      ref: alert.references[0] ?? null,
-      jws: m.jws,
+    return {
+      entry: {
+        seq: m.seq,
+        kind: 'alert',
+        id: alert.identifier,
+        sender: alert.sender,
+        targets,
+        expiresAt,
+        createdAt: this.deps.clock(),
+        ref: alert.references[0] ?? null,
+        jws: m.jws,
+      },
     };
-    const result = await this.deps.store.append(entry);
-    if (result.duplicate) return;
-    this.deps.metrics.inc('cctns_alerts_applied_total');
-    this.deps.hub.publish(targets, entry);
   }
 
-  private async applyReceipt(m: BackboneMessage): Promise<void> {
+  private async admitReceipt(
+    m: BackboneMessage,
+    log: { get(kind: EntryKind, id: string): Promise<LogEntry | undefined> },
+  ): Promise<LogAppend> {
     const { receipt, alert, kind } = await this.deps.admission.receiptFromBackbone(
       m.subject,
       m.jws,
+      log,
     );
-    const entry = {
-      seq: m.seq,
-      kind: 'receipt' as const,
-      id: `${alert.id}/${receipt.station}/${kind}`,
-      sender: receipt.station,
-      targets: [alert.sender],
-      expiresAt: null,
-      createdAt: this.deps.clock(),
-      ref: alert.id,
-      jws: m.jws,
+    return {
+      entry: {
+        seq: m.seq,
+        kind: 'receipt',
+        id: `${alert.id}/${receipt.station}/${kind}`,
+        sender: receipt.station,
+        targets: [alert.sender],
+        expiresAt: null,
+        createdAt: this.deps.clock(),
+        ref: alert.id,
+        jws: m.jws,
+      },
+      receipt: {
+        alertId: alert.id,
+        station: receipt.station,
+        kind,
+        at: receipt.at!,
+        note: receipt.note,
+      },
     };
-    const result = await this.deps.store.appendReceipt(entry, {
-      alertId: alert.id,
-      station: receipt.station,
-      kind,
-      at: receipt.at!,
-      note: receipt.note,
-    });
-    if (!result.duplicate) this.deps.hub.publish(entry.targets, entry);
   }
 
   /** Stops the consumer. */

@@ -59,6 +59,17 @@ export interface Backbone {
     handler: (m: BackboneMessage) => Promise<void>,
   ): Promise<BackboneConsumer>;
   /**
+   * `consume`, handing over up to `max` messages at once when several are waiting (a broker
+   * applies them in one commit): in stream order, acknowledged together when `handler`
+   * resolves, all delivered again when it throws.
+   */
+  consumeBatches(
+    durable: string,
+    filter: string,
+    max: number,
+    handler: (batch: BackboneMessage[]) => Promise<void>,
+  ): Promise<BackboneConsumer>;
+  /**
    * Makes sure the next sequence the stream assigns is above `seq` (a broker's log head), so its
    * log only grows: on an empty stream (new, or after a change of backbone) the counter is moved;
    * a stream that holds messages but is behind `seq` was recreated under a running network, and

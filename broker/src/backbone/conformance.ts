@@ -128,6 +128,30 @@ export function backboneConformance(
       expect(got).toEqual(['first', 'second']);
     }, 60_000);
 
+    it('hands over waiting messages together (at most max), in order, and a failed batch whole again', async () => {
+      const p = fresh();
+      for (let i = 0; i < 10; i++)
+        await a.publish(`cctns.v1.AP.${p}.s`, 'alert', `${p}-${i}`, `m${i}`);
+      const sizes: number[] = [];
+      const got: string[] = [];
+      let failed = false;
+      const c = await b.consumeBatches(`db-${p}`, `cctns.v1.AP.${p}.>`, 4, async (batch) => {
+        sizes.push(batch.length);
+        if (!failed) {
+          failed = true;
+          throw new Error('store busy');
+        }
+        got.push(...batch.map((m) => m.jws));
+      });
+      await until(() => (got.length >= 10 ? true : undefined), 40_000);
+      await new Promise((r) => setTimeout(r, 300));
+      await c.stop();
+      expect(got).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(4);
+      // Ten were waiting: they did not come one at a time.
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+    }, 60_000);
+
     it('keeps a log that only grows: ensureAfter passes when the stream is ahead, refuses when a non-empty stream is behind', async () => {
       const p = fresh();
       const { seq } = await a.publish(`cctns.v1.UP.${p}`, 'alert', `${p}-1`, 'x');

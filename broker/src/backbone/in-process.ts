@@ -114,10 +114,19 @@ class InProcessBackbone implements Backbone {
     return this.stream.append(subject, kind, dedupId, jws);
   }
 
-  async consume(
+  consume(
     durable: string,
     filter: string,
     handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<BackboneConsumer> {
+    return this.consumeBatches(durable, filter, 1, (batch) => handler(batch[0]!));
+  }
+
+  async consumeBatches(
+    durable: string,
+    filter: string,
+    max: number,
+    handler: (batch: BackboneMessage[]) => Promise<void>,
   ): Promise<BackboneConsumer> {
     let d = this.stream.durables.get(durable);
     if (!d) {
@@ -130,16 +139,13 @@ class InProcessBackbone implements Backbone {
     let stopped = false;
     const loop = (async () => {
       while (!stopped) {
-        let next: BackboneMessage | undefined;
+        const batch: BackboneMessage[] = [];
         let i = state.position;
-        for (; i < this.stream.messages.length; i++) {
+        for (; i < this.stream.messages.length && batch.length < max; i++) {
           const m = this.stream.messages[i]!;
-          if (subjectMatches(state.filter, m.subject)) {
-            next = m;
-            break;
-          }
+          if (subjectMatches(state.filter, m.subject)) batch.push(m);
         }
-        if (!next) {
+        if (batch.length === 0) {
           state.position = i;
           // No await between the scan and here: an append cannot slip in unseen.
           await new Promise<void>((r) => (state.wake = r));
@@ -147,8 +153,8 @@ class InProcessBackbone implements Backbone {
           continue;
         }
         try {
-          await handler(next);
-          state.position = i + 1;
+          await handler(batch);
+          state.position = i;
         } catch {
           // Not acknowledged: delivered again after a pause, as JetStream would after ack_wait.
           await new Promise((r) => setTimeout(r, 200));

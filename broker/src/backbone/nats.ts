@@ -106,6 +106,9 @@ const PULL_BATCH = 128;
 
 interface RunningConsumer {
   durable: string;
+  /** Messages handed to the handler at once, at most. */
+  max: number;
+  handler: (batch: BackboneMessage[]) => Promise<void>;
   stopped: boolean;
   /** Set when the attachment must be given up and made again (the connection was re-established). */
   reattach: boolean;
@@ -268,10 +271,19 @@ export class NatsBackbone implements Backbone {
     }
   }
 
-  async consume(
+  consume(
     durable: string,
     filter: string,
     handler: (m: BackboneMessage) => Promise<void>,
+  ): Promise<BackboneConsumer> {
+    return this.consumeBatches(durable, filter, 1, (batch) => handler(batch[0]!));
+  }
+
+  async consumeBatches(
+    durable: string,
+    filter: string,
+    max: number,
+    handler: (batch: BackboneMessage[]) => Promise<void>,
   ): Promise<BackboneConsumer> {
     if (this.closing) throw new Error('backbone closed');
     if (this.consumers.has(durable))
@@ -282,13 +294,15 @@ export class NatsBackbone implements Backbone {
       throw new Error(`durable consumer ${durable} is already running`);
     const state: RunningConsumer = {
       durable,
+      max: Math.max(1, Math.min(max, MAX_ACK_PENDING)),
+      handler,
       stopped: false,
       reattach: false,
       iter: undefined,
       loop: Promise.resolve(),
       wake: undefined,
     };
-    state.loop = this.run(state, handler);
+    state.loop = this.run(state);
     this.consumers.set(durable, state);
     return {
       stop: async () => {
@@ -498,10 +512,7 @@ export class NatsBackbone implements Backbone {
   }
 
   /** The consume loop: (re)attaches to the durable consumer until stopped. */
-  private async run(
-    state: RunningConsumer,
-    handler: (m: BackboneMessage) => Promise<void>,
-  ): Promise<void> {
+  private async run(state: RunningConsumer): Promise<void> {
     const { durable } = state;
     let attachFailures = 0;
     while (!state.stopped) {
@@ -539,6 +550,8 @@ export class NatsBackbone implements Backbone {
             2 * this.ackWaitMs + 5_000,
           );
         }
+        /** Messages taken while more were already waiting, handed over together. */
+        let batch: JsMsg[] = [];
         for await (const m of iter) {
           if (state.stopped || state.reattach) {
             // Give it back at once (the iterator ends after what it holds) so the next
@@ -547,7 +560,12 @@ export class NatsBackbone implements Backbone {
             continue;
           }
           if (!recovering) {
-            await this.deliver(state, m, handler);
+            batch.push(m);
+            // More already here (the count includes the one in hand): take them along.
+            if (batch.length < state.max && iter.getPending() > 1) continue;
+            const taken = batch;
+            batch = [];
+            await this.deliver(state, taken);
             continue;
           }
           if (m.seq <= (this.handled.get(durable) ?? 0)) {
@@ -564,13 +582,16 @@ export class NatsBackbone implements Backbone {
           recovering = false;
           clearTimeout(guard);
           this.log.info({ durable, messages: held.size }, 'unacknowledged messages back in hand');
-          for (const seq of [...held.keys()].sort((x, y) => x - y)) {
-            const msg = held.get(seq)!;
-            held.delete(seq);
-            if (state.stopped || state.reattach) msg.nak();
-            else await this.deliver(state, msg, handler);
+          const inOrder = [...held.keys()].sort((x, y) => x - y).map((seq) => held.get(seq)!);
+          held.clear();
+          for (let i = 0; i < inOrder.length; i += state.max) {
+            const part = inOrder.slice(i, i + state.max);
+            if (state.stopped || state.reattach) for (const msg of part) msg.nak();
+            else await this.deliver(state, part);
           }
         }
+        // Taken but not handed over (the iterator ended): given back, in order.
+        for (const msg of batch) msg.nak();
         if (!state.stopped && !state.reattach)
           this.log.warn({ durable }, 'consumer iterator ended; reattaching');
       } catch (err) {
@@ -605,60 +626,73 @@ export class NatsBackbone implements Backbone {
   }
 
   /**
-   * Hands one message to the handler, retrying it in place with backoff while the handler
-   * throws, and acknowledges it. Gives it back unhandled when the consumer stops or reattaches
-   * meanwhile.
+   * Hands messages (in stream order) to the handler, retrying them in place with backoff while
+   * it throws, and acknowledges them. Gives them back unhandled when the consumer stops or
+   * reattaches meanwhile. Redeliveries of handled messages are acknowledged again only; messages
+   * outside the scheme (no valid kind) are skipped, counted and acknowledged.
    */
-  private async deliver(
-    state: RunningConsumer,
-    m: JsMsg,
-    handler: (m: BackboneMessage) => Promise<void>,
-  ): Promise<void> {
+  private async deliver(state: RunningConsumer, batch: readonly JsMsg[]): Promise<void> {
     const { durable } = state;
-    const seq = m.seq;
-    if (seq <= (this.handled.get(durable) ?? 0)) {
-      // Handled already: its acknowledgement was lost (a server crash). Acknowledge again only.
-      this.log.debug({ durable, seq }, 'redelivery of a handled message; acknowledging it again');
-      m.ack();
-      return;
-    }
-    const kind = m.headers?.get(KIND_HEADER);
-    if (kind !== 'alert' && kind !== 'receipt') {
-      this.skippedCount++;
-      const reason = kind ? `unknown ${KIND_HEADER} "${kind}"` : `no ${KIND_HEADER} header`;
-      this.log.warn({ durable, seq, subject: m.subject, reason }, 'skipping a foreign message');
-      try {
-        this.opts.onSkipped?.({ durable, seq, subject: m.subject, reason });
-      } catch {
-        // A counting callback must not stop consumption.
+    const handled = this.handled.get(durable) ?? 0;
+    const messages: BackboneMessage[] = [];
+    let last = handled;
+    for (const m of batch) {
+      const seq = m.seq;
+      if (seq <= handled) {
+        // Handled already: its acknowledgement was lost (a server crash). Acknowledge again only.
+        this.log.debug({ durable, seq }, 'redelivery of a handled message; acknowledging it again');
+        m.ack();
+        continue;
       }
-      m.ack();
-      this.handled.set(durable, seq);
-      return;
+      last = Math.max(last, seq);
+      const kind = m.headers?.get(KIND_HEADER);
+      if (kind !== 'alert' && kind !== 'receipt') {
+        this.skippedCount++;
+        const reason = kind ? `unknown ${KIND_HEADER} "${kind}"` : `no ${KIND_HEADER} header`;
+        this.log.warn({ durable, seq, subject: m.subject, reason }, 'skipping a foreign message');
+        try {
+          this.opts.onSkipped?.({ durable, seq, subject: m.subject, reason });
+        } catch {
+          // A counting callback must not stop consumption.
+        }
+        continue;
+      }
+      messages.push({ seq, subject: m.subject, kind, jws: UTF8.decode(m.data) });
     }
+    if (last === handled) return;
+    const fresh = batch.filter((m) => m.seq > handled);
     // Keep the server from redelivering while a slow handler (or its retries) is still at work:
     // a timer only for a handler that outlasts the first tick (most take well under a millisecond).
     let progress: NodeJS.Timeout | undefined;
     const tick = Math.max(250, this.ackWaitMs / 3);
+    const working = () => {
+      for (const m of fresh) m.working();
+    };
     const first = setTimeout(() => {
-      m.working();
-      progress = setInterval(() => m.working(), tick);
+      working();
+      progress = setInterval(working, tick);
     }, tick);
-    const message: BackboneMessage = { seq, subject: m.subject, kind, jws: UTF8.decode(m.data) };
     try {
-      for (let failures = 1; ; failures++) {
+      for (let failures = 1; messages.length > 0; failures++) {
         try {
-          await handler(message);
+          await state.handler(messages);
           break;
         } catch (err) {
           const delay = Math.min(30_000, this.retryDelayMs * 2 ** (failures - 1));
           this.log.warn(
-            { durable, seq, subject: m.subject, err: (err as Error).message, failures, delay },
+            {
+              durable,
+              seq: messages[0]!.seq,
+              messages: messages.length,
+              err: (err as Error).message,
+              failures,
+              delay,
+            },
             'backbone message handler failed; it will be delivered again',
           );
           await this.pause(state, delay);
           if (state.stopped || state.reattach) {
-            m.nak();
+            for (const m of fresh) m.nak();
             return;
           }
         }
@@ -667,8 +701,8 @@ export class NatsBackbone implements Backbone {
       clearTimeout(first);
       clearInterval(progress);
     }
-    m.ack();
-    this.handled.set(durable, seq);
+    for (const m of fresh) m.ack();
+    this.handled.set(durable, last);
   }
 
   /** Tracks connection state from the client's status events. */

@@ -101,6 +101,25 @@ export function storeConformance(
         expect(c.duplicate).toBe(false);
       });
 
+      it('appendBatch appends in order as one append after another would: a repeat is a duplicate, receipts are recorded', async () => {
+        await store.append(entry('A-0'));
+        const { logEntry, record } = receiptFor('A-1', PS2, 'delivered');
+        const results = await store.appendBatch([
+          { entry: entry('A-1') },
+          { entry: entry('A-2') },
+          { entry: entry('A-0') },
+          { entry: logEntry, receipt: record },
+          { entry: entry('A-2') },
+        ]);
+        expect(results.map((r) => r.duplicate)).toEqual([false, false, true, false, true]);
+        expect(results[1]!.seq).toBeGreaterThan(results[0]!.seq);
+        expect(results[3]!.seq).toBeGreaterThan(results[1]!.seq);
+        expect(results[4]!.seq).toBe(results[1]!.seq);
+        expect(await store.head()).toBe(results[3]!.seq);
+        expect((await store.receipts('A-1')).map((r) => r.station)).toEqual([PS2]);
+        expect(await store.appendBatch([])).toEqual([]);
+      });
+
       it('head is the sequence number of the last append', async () => {
         await store.append(entry('A-1'));
         const last = await store.append(entry('A-2'));

@@ -54,6 +54,26 @@ describe('SqliteBrokerStore on its file', () => {
     }
   }
 
+  it('commits a batch of appends all or none', async () => {
+    store = new SqliteBrokerStore(file);
+    await store.append(entry('A-1', { seq: 10 }));
+    // The third entry's sequence is not after the head: the whole batch is refused.
+    await expect(
+      store.appendBatch([
+        { entry: entry('A-2', { seq: 11 }) },
+        { entry: entry('A-3', { seq: 12 }) },
+        { entry: entry('A-4', { seq: 12 }) },
+      ]),
+    ).rejects.toThrow(/not after the head/);
+    expect(await store.head()).toBe(10);
+    expect(await store.get('alert', 'A-2')).toBeUndefined();
+    const ok = await store.appendBatch([
+      { entry: entry('A-2', { seq: 11 }) },
+      { entry: entry('A-3', { seq: 12 }) },
+    ]);
+    expect(ok.map((r) => r.seq)).toEqual([11, 12]);
+  });
+
   it('keeps log, receipts and stations across close and reopen of the same file', async () => {
     store = new SqliteBrokerStore(file);
     const alert = await store.append(entry('A-1', { expiresAt: new Date('2025-02-01T00:00:00Z') }));

@@ -8,6 +8,7 @@ import {
 } from '@cctns/pki';
 import type { TargetKey } from '../routing/targets.js';
 import type {
+  LogAppend,
   AppendResult,
   BrokerStore,
   EntryKind,
@@ -139,6 +140,8 @@ export class SqliteBrokerStore implements BrokerStore {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly keyed = new Map<string, Database.Statement>();
+  /** Entries (and the receipts they record) in one write transaction: one commit for all. */
+  private readonly appendTx: Database.Transaction<(items: readonly LogAppend[]) => AppendResult[]>;
   private readonly audit: SqliteAuditTable;
   private readonly records: SqliteRecords;
 
@@ -188,6 +191,20 @@ export class SqliteBrokerStore implements BrokerStore {
       ),
       reset: db.prepare('UPDATE stations SET online = 0'),
     };
+    this.appendTx = db.transaction((items: readonly LogAppend[]) =>
+      items.map(({ entry, receipt }) => {
+        const result = this.appendSync(entry);
+        if (receipt && !result.duplicate)
+          this.stmts.insertReceipt.run(
+            receipt.alertId,
+            receipt.station,
+            receipt.kind,
+            receipt.at.getTime(),
+            receipt.note,
+          );
+        return result;
+      }),
+    );
   }
 
   private appendSync(entry: NewLogEntry): AppendResult {
@@ -213,24 +230,15 @@ export class SqliteBrokerStore implements BrokerStore {
   }
 
   async append(entry: NewLogEntry): Promise<AppendResult> {
-    return this.db.transaction(() => this.appendSync(entry)).immediate();
+    return this.appendTx.immediate([{ entry }])[0]!;
   }
 
   async appendReceipt(entry: NewLogEntry, receipt: ReceiptRecord): Promise<AppendResult> {
-    return this.db
-      .transaction(() => {
-        const result = this.appendSync(entry);
-        if (!result.duplicate)
-          this.stmts.insertReceipt.run(
-            receipt.alertId,
-            receipt.station,
-            receipt.kind,
-            receipt.at.getTime(),
-            receipt.note,
-          );
-        return result;
-      })
-      .immediate();
+    return this.appendTx.immediate([{ entry, receipt }])[0]!;
+  }
+
+  async appendBatch(items: readonly LogAppend[]): Promise<AppendResult[]> {
+    return items.length ? this.appendTx.immediate(items) : [];
   }
 
   async get(kind: EntryKind, id: string): Promise<LogEntry | undefined> {

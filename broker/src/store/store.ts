@@ -75,6 +75,13 @@ export interface NotificationRecord {
 }
 
 /** The outcome of an idempotent append. */
+/** One entry of `appendBatch`: a log entry, with the receipt it records if it is one. */
+export interface LogAppend {
+  entry: NewLogEntry;
+  receipt?: ReceiptRecord | undefined;
+}
+
+/** The outcome of an append. */
 export interface AppendResult {
   seq: number;
   /** True when an entry with the same kind and id was already in the log (its seq is returned). */
@@ -90,6 +97,11 @@ export interface BrokerStore {
   append(entry: NewLogEntry): Promise<AppendResult>;
   /** Appends a receipt's log entry and records the receipt, atomically and idempotently. */
   appendReceipt(entry: NewLogEntry, receipt: ReceiptRecord): Promise<AppendResult>;
+  /**
+   * Appends several entries in order, as `append` (or `appendReceipt` where a receipt is given)
+   * would one by one: the embedded store in one commit (all or none), MongoDB one by one.
+   */
+  appendBatch(items: readonly LogAppend[]): Promise<AppendResult[]>;
   /** An entry by kind and id. */
   get(kind: EntryKind, id: string): Promise<LogEntry | undefined>;
   /** Unexpired entries after `afterSeq` addressed to any of `keys`, in log order. */

@@ -40,6 +40,7 @@ import {
 } from '../export.js';
 import type {
   AppendResult,
+  LogAppend,
   BrokerStore,
   EntryKind,
   LogEntry,
@@ -256,6 +257,14 @@ export class MongoBrokerStore implements BrokerStore {
     }).lean();
     if (known) return { seq: known._id, duplicate: true };
     return this.txn((s) => this.appendIn(entry, s));
+  }
+
+  async appendBatch(items: readonly LogAppend[]): Promise<AppendResult[]> {
+    // One transaction each, in order: a batch is a convenience here, not a unit of commit.
+    const out: AppendResult[] = [];
+    for (const { entry, receipt } of items)
+      out.push(receipt ? await this.appendReceipt(entry, receipt) : await this.append(entry));
+    return out;
   }
 
   async appendReceipt(entry: NewLogEntry, receipt: ReceiptRecord): Promise<AppendResult> {
