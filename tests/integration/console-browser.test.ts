@@ -248,6 +248,23 @@ describe('HQ console in the browser', () => {
     }
     const rows = duty1.locator('[data-testid="tracker-station"][data-state="acknowledged"]');
     expect(await rows.count()).toBe(STATIONS.length);
+    // What each station said it did, on the alert's page.
+    await expect
+      .poll(() => duty1.locator('[data-testid="ack-note"]').count(), { timeout: 10_000 })
+      .toBe(STATIONS.length);
+    expect(await duty1.getByTestId('ack-notes').textContent()).toContain('team dispatched');
+    // The feed shows how far it came.
+    await duty1.getByTestId('nav-feed').click();
+    const progress = duty1
+      .locator(`[data-testid="feed-item"][data-alert-id="${broadcastId}"]`)
+      .getByTestId('feed-progress');
+    await expect
+      .poll(() => progress.getAttribute('data-acknowledged'), { timeout: 10_000 })
+      .toBe(String(STATIONS.length));
+    expect(await progress.textContent()).toContain(
+      `${STATIONS.length}/${STATIONS.length} delivered`,
+    );
+    await duty1.goto(`${net.national.url}/#/alerts/${broadcastId}`);
     await shot(duty1, '05-alert-tracker');
   });
 

@@ -1,4 +1,11 @@
-import type { AlertDetail, AlertView, ReceiptView, StationView, TrackerView } from './events.js';
+import type {
+  AlertDetail,
+  AlertProgress,
+  AlertView,
+  ReceiptView,
+  StationView,
+  TrackerView,
+} from './events.js';
 
 /** How many alerts the console keeps in memory (with their receipts); older ones are let go. */
 export const BOOK_LIMIT = 20_000;
@@ -71,6 +78,21 @@ export class AlertBook {
     };
     walk(id);
     return [...seen].map((x) => this.alerts.get(x)!).sort((a, b) => a.seq - b.seq);
+  }
+
+  /** Delivered / acknowledged counts of each alert against `stations` (the feed's progress). */
+  progress(
+    ids: readonly string[],
+    stations: readonly StationView[],
+  ): Record<string, AlertProgress> {
+    const out: Record<string, AlertProgress> = {};
+    for (const id of ids) {
+      const alert = this.alerts.get(id);
+      if (!alert) continue;
+      const t = track(alert, this.receipts.get(id) ?? [], stations);
+      out[id] = { expected: t.expected, received: t.received, acknowledged: t.acknowledged };
+    }
+    return out;
   }
 
   /** The alert's page: content, chain, receipts and tracker against `stations` (the directory). */

@@ -6,7 +6,8 @@
  * - `POST   /api/session`                 sign in `{ username, password, code }` → `OperatorView`
  * - `DELETE /api/session`                 sign out
  * - `GET    /api/me`                      → `OperatorView` (renews the idle clock)
- * - `GET    /api/alerts?limit=N`          → `{ alerts: AlertView[] }` newest first (N ≤ 500)
+ * - `GET    /api/alerts?limit=N`          → `{ alerts: AlertView[], progress: { [id]: AlertProgress } }`
+ *                                          newest first (N ≤ 500)
  * - `GET    /api/alerts/:id`              → `AlertDetail`
  * - `GET    /api/stations`                → `StationsSnapshot`
  * - `GET    /api/broadcasts`              → `{ broadcasts: BroadcastView[] }` newest first
@@ -106,6 +107,15 @@ export interface TrackerView {
   }>;
   /** Cumulative counts after each receipt, oldest first (for a chart over time). */
   timeline: Array<{ at: string; received: number; read: number; acknowledged: number }>;
+}
+
+/** How far an alert has come, for the feed (counts of the tracker). */
+export interface AlertProgress {
+  /** Stations in the directory it addresses. */
+  expected: number;
+  /** Stations that received it (delivered or further). */
+  received: number;
+  acknowledged: number;
 }
 
 /** An alert's page. */

@@ -386,7 +386,14 @@ export class ConsoleServer {
           const limit = Number(q.get('limit') ?? 100);
           if (!Number.isInteger(limit) || limit < 1 || limit > RECENT)
             throw new ConsoleError('INPUT_INVALID', `limit must be 1-${RECENT}`);
-          return { alerts: book.recent(limit) };
+          const alerts = book.recent(limit);
+          return {
+            alerts,
+            progress: book.progress(
+              alerts.map((a) => a.id),
+              directory.current().stations,
+            ),
+          };
         },
       },
       {

@@ -132,6 +132,26 @@ function Chain({ chain, current }: { chain: AlertView[]; current: string }) {
   );
 }
 
+/** What the stations said when they acknowledged (action taken), oldest first. */
+function AckNotes({ receipts }: { receipts: AlertDetail['receipts'] }) {
+  const notes = receipts.filter((r) => r.kind === 'acknowledged' && r.note.trim());
+  if (notes.length === 0) return null;
+  return (
+    <section className="panel" data-testid="ack-notes">
+      <h3>Acknowledgement notes</h3>
+      <ul className="plain">
+        {notes.map((r) => (
+          <li key={`${r.station}-${r.seq}`} data-testid="ack-note">
+            <span className="mono small">{r.station}</span>{' '}
+            <span className="muted small">{fmtTime(r.at)}</span>
+            <div dir="auto">{r.note}</div>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 /** The alert page; reloads (at most every 300 ms) as receipts for the alert arrive. */
 export function AlertPage({
   id,
@@ -222,7 +242,10 @@ export function AlertPage({
       <Chain chain={detail.chain} current={a.id} />
       <div className="columns">
         <Content a={a} />
-        <Tracker t={detail.tracker} sent={a.sent} now={now} />
+        <div>
+          <Tracker t={detail.tracker} sent={a.sent} now={now} />
+          <AckNotes receipts={detail.receipts} />
+        </div>
       </div>
     </div>
   );

@@ -1,7 +1,12 @@
 // The console shell: who is signed in, the live socket and the data every page shares (the alert
 // feed and the station directory), the header, and the hash routes.
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AlertView, OperatorView, StationsSnapshot } from '../../src/server/events';
+import type {
+  AlertProgress,
+  AlertView,
+  OperatorView,
+  StationsSnapshot,
+} from '../../src/server/events';
 import { AlertPage } from './AlertPage';
 import { api, errorText, onSessionLost, ApiError } from './api';
 import { Audit } from './Audit';
@@ -81,20 +86,34 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
   const [alerts, setAlerts] = useState<AlertView[]>([]);
   const [feedError, setFeedError] = useState('');
   const [stations, setStations] = useState<StationsSnapshot | null>(null);
+  const [progress, setProgress] = useState<Record<string, AlertProgress>>({});
 
   useEffect(() => {
     const s = connectSocket();
     setSocket(s);
-    s.on('connect', () => {
-      setOnline(true);
-      setEpoch((e) => e + 1);
-      api<{ alerts: AlertView[] }>('/api/alerts?limit=200').then(
+    const loadFeed = () =>
+      api<{ alerts: AlertView[]; progress: Record<string, AlertProgress> }>(
+        '/api/alerts?limit=200',
+      ).then(
         (r) => {
           setFeedError('');
           setAlerts((prev) => mergeAlerts(prev, r.alerts));
+          setProgress((prev) => ({ ...prev, ...r.progress }));
         },
         (err: unknown) => setFeedError(errorText(err)),
       );
+    // Receipts move the feed's progress: reloaded at most every 2 s while they come.
+    let reload: number | undefined;
+    const soon = () => {
+      reload ??= window.setTimeout(() => {
+        reload = undefined;
+        void loadFeed();
+      }, 2000);
+    };
+    s.on('connect', () => {
+      setOnline(true);
+      setEpoch((e) => e + 1);
+      void loadFeed();
       // The socket also pushes snapshots; keep whichever is newer.
       api<StationsSnapshot>('/api/stations').then(
         (snap) => setStations((prev) => (prev && prev.at > snap.at ? prev : snap)),
@@ -113,9 +132,14 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
     });
     // The server reports the supervision stream's own state (open, heartbeats), not traffic.
     s.on('link', setLink);
-    s.on('alert', (a) => setAlerts((prev) => mergeAlerts(prev, [a])));
+    s.on('alert', (a) => {
+      setAlerts((prev) => mergeAlerts(prev, [a]));
+      soon();
+    });
+    s.on('receipt', soon);
     s.on('stations', setStations);
     return () => {
+      window.clearTimeout(reload);
       s.disconnect();
     };
   }, [onLeave]);
@@ -130,7 +154,7 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
   let body;
   switch (page) {
     case 'feed':
-      body = <Feed alerts={alerts} now={now} error={feedError} />;
+      body = <Feed alerts={alerts} progress={progress} now={now} error={feedError} />;
       break;
     case 'alerts':
       body = <AlertPage key={arg} id={arg} me={me} socket={socket} epoch={epoch} now={now} />;

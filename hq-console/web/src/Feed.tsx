@@ -1,6 +1,6 @@
 // The live feed: every alert the console's broker holds, newest first, as it arrives.
 import { useMemo, useState } from 'react';
-import type { AlertView } from '../../src/server/events';
+import type { AlertProgress, AlertView } from '../../src/server/events';
 import { STATE_CODES } from './india';
 import { Badge, ErrorBox, PageHead, Severity } from './ui';
 import { alertHref, alertStatuses, CATEGORIES, fmtTime, SEVERITIES, STATUSES } from './util';
@@ -33,8 +33,53 @@ function Select({
   );
 }
 
+/** An alert no station received: none addressed in the directory, or none after two minutes. */
+function reachedNobody(a: AlertView, p: AlertProgress | undefined, now: number): boolean {
+  if (!p || p.received > 0) return false;
+  return p.expected === 0 || (a.sent !== null && now - new Date(a.sent).getTime() > 120_000);
+}
+
+/** Notices brokers originate (hit notices and the like), as opposed to officers' alerts. */
+const isSystemNotice = (a: AlertView) => a.sender.startsWith('broker/');
+
+/** Delivered / acknowledged progress of one alert, with a flag when it reached nobody. */
+function Progress({ a, p, now }: { a: AlertView; p: AlertProgress | undefined; now: number }) {
+  if (!p) return <span className="muted">—</span>;
+  const nobody = reachedNobody(a, p, now);
+  return (
+    <span
+      data-testid="feed-progress"
+      data-received={p.received}
+      data-expected={p.expected}
+      data-acknowledged={p.acknowledged}
+      title={`${p.received} of ${p.expected} addressed stations received it; ${p.acknowledged} acknowledged`}
+    >
+      {p.received}/{p.expected} delivered · {p.acknowledged} ack
+      {nobody && (
+        <>
+          {' '}
+          <span className="badge st-refused" data-testid="feed-nobody">
+            reached nobody
+          </span>
+        </>
+      )}
+    </span>
+  );
+}
+
 /** The feed page, filtered by state, severity, category and status. */
-export function Feed({ alerts, now, error }: { alerts: AlertView[]; now: number; error: string }) {
+export function Feed({
+  alerts,
+  progress,
+  now,
+  error,
+}: {
+  alerts: AlertView[];
+  progress: Record<string, AlertProgress>;
+  now: number;
+  error: string;
+}) {
+  const [hideNotices, setHideNotices] = useState(false);
   const [state, setState] = useState('');
   const [severity, setSeverity] = useState('');
   const [category, setCategory] = useState('');
@@ -45,7 +90,8 @@ export function Feed({ alerts, now, error }: { alerts: AlertView[]; now: number;
       (!state || a.states.includes(state)) &&
       (!severity || a.severity === severity) &&
       (!category || a.categories.includes(category)) &&
-      (!status || statuses.get(a.id) === status),
+      (!status || statuses.get(a.id) === status) &&
+      !(hideNotices && isSystemNotice(a)),
   );
   const go = (id: string) => {
     window.location.hash = alertHref(id);
@@ -82,6 +128,15 @@ export function Feed({ alerts, now, error }: { alerts: AlertView[]; now: number;
           options={STATUSES}
           onChange={setStatus}
         />
+        <label className="inline check">
+          <input
+            type="checkbox"
+            data-testid="filter-hide-notices"
+            checked={hideNotices}
+            onChange={(e) => setHideNotices(e.target.checked)}
+          />
+          hide system notices
+        </label>
         <span className="count" data-testid="feed-count">
           {shown.length} shown of {alerts.length}
         </span>
@@ -98,6 +153,7 @@ export function Feed({ alerts, now, error }: { alerts: AlertView[]; now: number;
             <th>Category</th>
             <th>Sender</th>
             <th>Status</th>
+            <th>Progress</th>
           </tr>
         </thead>
         <tbody>
@@ -125,6 +181,9 @@ export function Feed({ alerts, now, error }: { alerts: AlertView[]; now: number;
               <td className="mono small">{a.sender}</td>
               <td>
                 <Badge value={statuses.get(a.id) ?? 'active'} />
+              </td>
+              <td className="small nowrap">
+                <Progress a={a} p={progress[a.id]} now={now} />
               </td>
             </tr>
           ))}
