@@ -18,8 +18,11 @@ export function actorOf(peer: VerifiedCertificate): { actor: string; serial: str
   return { actor: peer.identityString, serial: peer.serial };
 }
 
-/** How long an entry nobody waits for may wait for others to share its commit. */
-const SOON_MS = 5;
+/**
+ * How long an entry nobody waits for may wait for others to share its commit: long enough that
+ * a busy broker commits the entries of many alerts at once, short next to anyone reading them.
+ */
+const SOON_MS = 20;
 /** How many such entries are committed at once at most. */
 const SOON_MAX = 256;
 

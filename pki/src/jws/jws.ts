@@ -102,11 +102,16 @@ export async function verifyJws(
       throw new PkiError('JWS_INVALID', 'the signature carries no certificate chain (x5c)');
     }
     const signer = trust.verifyX5c(header.x5c, opts);
-    const ok = cryptoVerify(
-      'sha256',
-      Buffer.from(`${encodedHeader}.${encodedPayload}`),
-      { key: signer.publicKey, ...PSS },
-      Buffer.from(encodedSignature, 'base64url'),
+    // The public-key operation runs on libuv's thread pool too, off the event loop (a broker
+    // verifies every alert it admits).
+    const ok = await new Promise<boolean>((resolve, reject) =>
+      cryptoVerify(
+        'sha256',
+        Buffer.from(`${encodedHeader}.${encodedPayload}`),
+        { key: signer.publicKey, ...PSS },
+        Buffer.from(encodedSignature, 'base64url'),
+        (err, result) => (err ? reject(err) : resolve(result)),
+      ),
     );
     if (!ok) throw new PkiError('JWS_INVALID', 'the signature does not verify');
     return { payload: Buffer.from(encodedPayload, 'base64url'), header, signer };
