@@ -193,6 +193,16 @@ export const BROKER_ERRORS = {
     exit: 5,
     doc: 'the MongoDB store cannot be reached (server down, wrong address or credentials)',
   },
+  STORE_FULL: {
+    grpc: status.UNAVAILABLE,
+    exit: 5,
+    doc: "the broker's disk is full: nothing new is stored until space is freed (resend later; what was acknowledged is kept)",
+  },
+  STORE_BUSY: {
+    grpc: status.UNAVAILABLE,
+    exit: 5,
+    doc: "the broker's database is locked by another process (resend later)",
+  },
   STORE_NOT_EMPTY: {
     grpc: status.FAILED_PRECONDITION,
     exit: 4,
@@ -232,4 +242,22 @@ export class BrokerError extends Error {
   get exitCode(): number {
     return BROKER_ERRORS[this.code].exit;
   }
+}
+
+/**
+ * The refusal for a fault of the embedded store that the peer can wait out (SQLite: disk full,
+ * database locked by another process), or undefined for any other error.
+ */
+export function storeFault(err: unknown): BrokerError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  if (code === 'SQLITE_FULL')
+    return new BrokerError('STORE_FULL', "the broker's disk is full; resend later", { cause: err });
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return new BrokerError(
+      'STORE_BUSY',
+      "the broker's database is locked by another process; resend later",
+      { cause: err },
+    );
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import { BrokerError, storeFault, type BrokerErrorCode } from '../errors.js';
 import type { Hub } from '../link/hub.js';
 import type { Metrics } from '../ops/metrics.js';
 import { consumerFilter, kindOfSubject } from '../routing/subjects.js';
@@ -36,7 +36,8 @@ export interface FederationDeps {
 export class Federation {
   private consumer: BackboneConsumer | undefined;
   private applied = 0;
-  private readonly waiters = new Map<number, Array<() => void>>();
+  private readonly waiters = new Map<number, Array<(applied: boolean) => void>>();
+  private fault: BrokerError | undefined;
 
   constructor(private readonly deps: FederationDeps) {}
 
@@ -60,26 +61,38 @@ export class Federation {
     );
   }
 
-  /** Resolves once the message with stream sequence `seq` has been applied here (or `timeoutMs` passed). */
+  /**
+   * The store fault (disk full, database locked) that keeps this broker from applying what the
+   * backbone brings, from the failed apply until one succeeds again.
+   */
+  storeFault(): BrokerError | undefined {
+    return this.fault;
+  }
+
+  /**
+   * Resolves true once the message with stream sequence `seq` has been applied here; false when
+   * `timeoutMs` passed or the store failed to apply it (see `storeFault`).
+   */
   waitApplied(seq: number, timeoutMs = 10_000): Promise<boolean> {
     if (this.applied >= seq) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       const list = this.waiters.get(seq) ?? [];
-      list.push(() => {
+      list.push((applied) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(applied);
       });
       this.waiters.set(seq, list);
     });
   }
 
-  private settle(seq: number): void {
-    this.applied = Math.max(this.applied, seq);
+  /** Wakes the waiters up to `seq`: applied, or (`applied` false) the store failed them. */
+  private settle(seq: number, applied = true): void {
+    if (applied) this.applied = Math.max(this.applied, seq);
     for (const [s, list] of this.waiters) {
       if (s <= seq) {
         this.waiters.delete(s);
-        for (const w of list) w();
+        for (const w of list) w(applied);
       }
     }
   }
@@ -109,7 +122,17 @@ export class Federation {
           createdAt: entry.createdAt!,
         });
       }
-      const results = await this.deps.store.appendBatch(items);
+      let results: Awaited<ReturnType<BrokerStore['appendBatch']>>;
+      try {
+        results = await this.deps.store.appendBatch(items);
+      } catch (err) {
+        // Not applied: those waiting are told so (a station is refused, not told "accepted" for
+        // what its broker's log does not hold); the batch is delivered again.
+        this.fault = storeFault(err);
+        if (this.fault) this.settle(batch[batch.length - 1]!.seq, false);
+        throw err;
+      }
+      this.fault = undefined;
       results.forEach((result, i) => {
         if (result.duplicate) return;
         const { entry, receipt } = items[i]!;
@@ -121,7 +144,7 @@ export class Federation {
         });
       });
     } finally {
-      this.settle(batch[batch.length - 1]!.seq);
+      if (!this.fault) this.settle(batch[batch.length - 1]!.seq);
     }
   }
 
@@ -206,7 +229,7 @@ export class Federation {
   /** Stops the consumer. */
   async stop(): Promise<void> {
     await this.consumer?.stop();
-    for (const list of this.waiters.values()) for (const w of list) w();
+    for (const list of this.waiters.values()) for (const w of list) w(false);
     this.waiters.clear();
   }
 }

@@ -40,6 +40,10 @@ export class Intake {
     id: string,
     jws: string,
   ): Promise<{ seq: number; duplicate: boolean }> {
+    // While this broker's store cannot take what it is given (disk full, locked), nothing new is
+    // published: the sender is refused with the reason and sends again later.
+    const fault = this.deps.federation.storeFault();
+    if (fault) throw fault;
     // The copies go to different subjects and are independent: publish them together.
     const acks: Array<PublishAck & { subject: string }> = await Promise.all(
       subjects.map(async (subject) => ({
@@ -51,7 +55,10 @@ export class Intake {
     // the same bytes, skipped when they come): the national broker, which consumes every state's
     // copy of a broadcast, need not wait for all 37.
     const own = acks.filter((a) => this.deps.federation.consumes(a.subject)).map((a) => a.seq);
-    if (own.length) await this.deps.federation.waitApplied(Math.min(...own));
+    if (own.length && !(await this.deps.federation.waitApplied(Math.min(...own)))) {
+      const failed = this.deps.federation.storeFault();
+      if (failed) throw failed;
+    }
     return { seq: Math.min(...acks.map((a) => a.seq)), duplicate: acks.every((a) => a.duplicate) };
   }
 

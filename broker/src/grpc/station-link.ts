@@ -6,7 +6,7 @@ import type { CheckedAlert, CheckedReceipt } from '../alerts/admission.js';
 import type { Intake } from '../alerts/intake.js';
 import { actorOf, type Audit } from '../audit/audit.js';
 import { listenKeys, type TargetKey } from '../routing/targets.js';
-import { BrokerError, type BrokerErrorCode } from '../errors.js';
+import { BrokerError, storeFault, type BrokerErrorCode } from '../errors.js';
 import type { Cursors } from '../link/cursors.js';
 import type { Hub } from '../link/hub.js';
 import { linkStep, readAgentFrame, type LinkPhase } from '../link/protocol.js';
@@ -320,7 +320,8 @@ export class StationSession {
           // linkStep let nothing else through (an ack is noted on arrival).
           throw new BrokerError('PROTOCOL', 'empty or unknown message');
       }
-    } catch (err) {
+    } catch (thrown) {
+      const err = thrown instanceof BrokerError ? thrown : (storeFault(thrown) ?? thrown);
       const reason: BrokerErrorCode = err instanceof BrokerError ? err.code : 'INTERNAL';
       const status = toServiceError(err, this.log);
       this.deps.metrics.inc('cctns_refusals_total', { reason });
