@@ -171,14 +171,30 @@ export class Agent {
       throw new AgentError('INPUT_INVALID', `the alert's sender must be ${this.identity}`);
     const signed = await signAlert(this.signer, alert);
     const label = alert.info[0]?.headline || alert.info[0]?.event || alert.identifier;
-    this.store.enqueue({
-      ref: `alert:${alert.identifier}`,
-      kind: 'alert',
-      alertId: alert.identifier,
-      jws: signed.jws,
-      label,
-      createdAt: this.clock(),
-    });
+    try {
+      this.store.enqueue({
+        ref: `alert:${alert.identifier}`,
+        kind: 'alert',
+        alertId: alert.identifier,
+        jws: signed.jws,
+        label,
+        createdAt: this.clock(),
+      });
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (
+        code === 'SQLITE_FULL' ||
+        (typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code))
+      )
+        throw new AgentError(
+          'STORE_UNAVAILABLE',
+          code === 'SQLITE_FULL'
+            ? `the station's disk is full: the alert was not queued (free space on the disk of ${this.dir}, then send it again)`
+            : `the station's database is locked by another process: the alert was not queued (send it again)`,
+          { cause: err },
+        );
+      throw err;
+    }
     this.link?.nudge();
     return { alertId: alert.identifier };
   }

@@ -26,6 +26,10 @@ export const AGENT_ERROR_CODES = {
     exit: 5,
     doc: 'no second officer approved the draft within the wait; it stays at the broker until approved or stale',
   },
+  STORE_UNAVAILABLE: {
+    exit: 5,
+    doc: "the station's database cannot be written: its disk is full or another process holds it locked (nothing was queued; try again)",
+  },
 } as const;
 
 /** One of the agent's stable error codes. */

@@ -126,8 +126,17 @@ export function channelOptions(address: string): Record<string, string | number>
     : CHANNEL_OPTIONS;
 }
 
-/** How long the outbox waits after the broker says RATE_LIMITED. */
+/** How long the outbox waits after the broker says RATE_LIMITED (or its store is full or locked). */
 const RATE_LIMIT_PAUSE_MS = 1000;
+
+/** Refusals the broker takes back once its condition passes: the item stays queued and is resent. */
+const RETRY_LATER = new Set(['RATE_LIMITED', 'STORE_FULL', 'STORE_BUSY']);
+
+/** Whether an error is the station's own database failing to write (disk full, locked). */
+function isStoreFault(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
+}
 
 const RECEIPT_LABEL: Record<number, string> = {
   [ReceiptKind.RECEIPT_KIND_DELIVERED]: 'delivered',
@@ -174,15 +183,22 @@ export class AgentLink {
 
   private setState(state: LinkState, detail?: string): void {
     this.state = state;
-    this.opts.store.setState(
-      'link',
-      JSON.stringify({
-        state,
-        detail: detail ?? null,
-        at: this.clock().toISOString(),
-        broker: this.opts.address,
-      }),
-    );
+    try {
+      this.opts.store.setState(
+        'link',
+        JSON.stringify({
+          state,
+          detail: detail ?? null,
+          at: this.clock().toISOString(),
+          broker: this.opts.address,
+        }),
+      );
+    } catch (err) {
+      // What `cctns agent status` shows; a full or locked station database must not stop the
+      // link from reconnecting (it would never come back when space returns).
+      if (!isStoreFault(err)) throw err;
+      this.opts.logger.error({ err: (err as Error).message }, 'link state not recorded');
+    }
     this.events.state?.(state, detail);
   }
 
@@ -228,10 +244,25 @@ export class AgentLink {
         this.client?.close();
         resolve(why);
       };
+      // A delivery the station's database could not store ends the link: nothing after it is
+      // taken (the cursor would move past it), and the next link resumes from the cursor.
+      let storeFailed = false;
       call.on('data', (msg: BrokerMessage) => {
         this.work = this.work
-          .then(() => this.onMessage(msg))
-          .catch((err: unknown) => this.opts.logger.error({ err }, 'message handling failed'));
+          .then(() => (storeFailed ? undefined : this.onMessage(msg)))
+          .catch((err: unknown) => {
+            if (isStoreFault(err) && !storeFailed) {
+              storeFailed = true;
+              this.opts.logger.error(
+                { err: (err as Error).message },
+                'delivery not stored: the station database cannot be written; relinking to resume from the cursor',
+              );
+              call.cancel();
+              finish(`station database cannot be written: ${(err as Error).message}`);
+              return;
+            }
+            this.opts.logger.error({ err }, 'message handling failed');
+          });
       });
       call.on('error', (err) => finish(err.message));
       call.on('end', () => finish('broker ended the link'));
@@ -272,10 +303,13 @@ export class AgentLink {
             this.clock(),
           );
           this.events.answered?.(item.ref, true);
-        } else if (body.value.reason === 'RATE_LIMITED') {
+        } else if (RETRY_LATER.has(body.value.reason)) {
           // Stays pending: the outbox pauses, then sends it again.
           this.pausedUntil = Date.now() + RATE_LIMIT_PAUSE_MS;
-          this.opts.logger.warn({ ref: item.ref }, 'rate limited by the broker; will resend');
+          this.opts.logger.warn(
+            { ref: item.ref, reason: body.value.reason },
+            `broker cannot take it now (${body.value.message}); will resend`,
+          );
         } else {
           this.opts.store.answer(
             item.ref,
@@ -372,6 +406,8 @@ export class AgentLink {
         this.events.receipt?.(receipt.alertId, receipt.station, kind);
       }
     } catch (err) {
+      // The station's own database failing is not the delivery's fault: it is taken again later.
+      if (isStoreFault(err)) throw err;
       // A delivery that fails end-to-end verification (e.g. injected by a compromised hop) is
       // refused and logged; the cursor moves on so it is not asked for again.
       const reason = isPkiError(err) ? err.code : 'INTERNAL';
