@@ -228,6 +228,9 @@ export class Broker {
             servers: config.nats.servers,
             stream: config.nats.stream,
             tls: { ca: config.tls.root, cert: config.tls.cert, key: config.tls.key },
+            ...(config.nats.replicas > 1
+              ? { streamOptions: { replicas: config.nats.replicas } }
+              : {}),
             name: `${config.identity}#${config.replica}`,
             logger,
           })

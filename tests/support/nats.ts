@@ -54,7 +54,13 @@ export function natsServerBin(): string {
  * operators deploy: that certificate as server certificate and client certificates required.
  */
 export async function startNats(
-  opts: { tls?: { dir: string }; port?: number; storeDir?: string } = {},
+  opts: {
+    tls?: { dir: string };
+    port?: number;
+    storeDir?: string;
+    /** Membership of a cluster: its name, this member's route port, every member's route port. */
+    cluster?: { name: string; port: number; routes: number[] };
+  } = {},
 ): Promise<NatsServer> {
   const bin = natsServerBin();
   const dir = tempDir('nats');
@@ -77,10 +83,28 @@ export async function startNats(
           maxMemory: '64MB',
           maxFile: '1GB',
           serverName: `test-${port}`,
+          ...(opts.cluster
+            ? {
+                cluster: {
+                  name: opts.cluster.name,
+                  listen: `127.0.0.1:${opts.cluster.port}`,
+                  routes: opts.cluster.routes.map((r) => `127.0.0.1:${r}`),
+                },
+              }
+            : {}),
         })
       : [
           `listen: "${listen}"`,
           `server_name: "test-${port}"`,
+          ...(opts.cluster
+            ? [
+                'cluster {',
+                `  name: ${JSON.stringify(opts.cluster.name)}`,
+                `  listen: "127.0.0.1:${opts.cluster.port}"`,
+                `  routes: [${opts.cluster.routes.map((r) => `"nats://127.0.0.1:${r}"`).join(', ')}]`,
+                '}',
+              ]
+            : []),
           'jetstream {',
           `  store_dir: ${JSON.stringify(storeDir)}`,
           '  max_memory_store: 64MB',
@@ -153,6 +177,40 @@ export async function startNats(
     restart: async () => {
       await signal('SIGTERM');
       await launch();
+    },
+  };
+}
+
+/**
+ * Starts `size` nats-servers on loopback ports as one cluster (routes among all of them, with
+ * the deployment's mutual TLS when `tls` is given), as `cctns broker nats-config --cluster-name`
+ * configures them. Brokers connect to every member (`urls`) and set `nats.replicas`.
+ */
+export async function startNatsCluster(
+  size: number,
+  opts: { tls?: { dir: string } } = {},
+): Promise<{ servers: NatsServer[]; urls: string[]; stop(): Promise<void> }> {
+  const clientPorts: number[] = [];
+  const routePorts: number[] = [];
+  for (let i = 0; i < size; i++) {
+    clientPorts.push(await freePort());
+    routePorts.push(await freePort());
+  }
+  const name = `cctns-test-${clientPorts[0]}`;
+  const servers = await Promise.all(
+    clientPorts.map((port, i) =>
+      startNats({
+        ...(opts.tls ? { tls: opts.tls } : {}),
+        port,
+        cluster: { name, port: routePorts[i]!, routes: routePorts },
+      }),
+    ),
+  );
+  return {
+    servers,
+    urls: servers.map((s) => s.url),
+    stop: async () => {
+      await Promise.all(servers.map((s) => s.stop()));
     },
   };
 }

@@ -19,6 +19,12 @@ export interface NatsServerConfigOptions {
   maxFile?: string;
   /** Unique server name; required once servers form a cluster. Letters, digits, `-`, `_`, `.`. */
   serverName?: string;
+  /**
+   * Clustering (3 servers for a state, so the stream can keep 3 replicas): the cluster's name
+   * (the same on every member), the address other members connect to, and their addresses
+   * (`host:port`, this server's own may be among them). Routes use the same mutual TLS.
+   */
+  cluster?: { name: string; listen: string; routes: string[] };
 }
 
 const SIZE = /^\d+\s*(?:[KMGT]B?)?$/i;
@@ -43,6 +49,19 @@ export function natsServerConfig(opts: NatsServerConfigOptions): string {
         'CONFIG_INVALID',
         `${what} "${v}" is not a nats-server size (e.g. 512MB, 10GB)`,
       );
+  if (opts.cluster) {
+    if (opts.serverName === undefined)
+      throw new BrokerError('CONFIG_INVALID', 'a cluster member needs a unique server name');
+    if (!SERVER_NAME.test(opts.cluster.name))
+      throw new BrokerError(
+        'CONFIG_INVALID',
+        `cluster name "${opts.cluster.name}" may only contain letters, digits, ".", "_" and "-"`,
+      );
+    parseListen(opts.cluster.listen);
+    if (opts.cluster.routes.length === 0)
+      throw new BrokerError('CONFIG_INVALID', 'a cluster needs the routes of its other members');
+    for (const r of opts.cluster.routes) parseListen(r);
+  }
   if (opts.serverName !== undefined && !SERVER_NAME.test(opts.serverName))
     throw new BrokerError(
       'CONFIG_INVALID',
@@ -86,6 +105,30 @@ export function natsServerConfig(opts: NatsServerConfigOptions): string {
     '  timeout: 5',
     '}',
     '',
+    ...(opts.cluster
+      ? [
+          '# Clustering. Members route to each other over the same mutual TLS (each presents its',
+          '# certificate and requires one of this PKI). With three members JetStream keeps the CCTNS',
+          '# stream at 3 replicas (brokers set `nats.replicas: 3`): a message is acknowledged once a',
+          '# majority (2) holds it, and the stream and the durable consumers keep working while any',
+          '# one member is down. List every member in `routes`; its own address there is ignored.',
+          'cluster {',
+          `  name: ${q(opts.cluster.name)}`,
+          `  listen: ${q(opts.cluster.listen)}`,
+          '  routes: [',
+          ...opts.cluster.routes.map((r) => `    ${q(`tls://${r}`)}`),
+          '  ]',
+          '  tls {',
+          `    ca_file: ${q(opts.tls.ca)}`,
+          `    cert_file: ${q(opts.tls.cert)}`,
+          `    key_file: ${q(opts.tls.key)}`,
+          '    verify: true',
+          '    timeout: 5',
+          '  }',
+          '}',
+          '',
+        ]
+      : []),
     '# JetStream: persistence, deduplication and durable consumers. The file store must be on a',
     '# local disk that survives restarts; brokers resume from their acknowledged position in it.',
     'jetstream {',

@@ -233,6 +233,76 @@ describe('NatsBackbone on nats-server', () => {
     await b.close();
   });
 
+  it('writes the configuration of a cluster member (routes with mutual TLS) and refuses an incomplete one', async () => {
+    const out = join(dir, 'cli', 'member.conf');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'cli'), { recursive: true });
+    const run = async (extra: string[]) => {
+      const program = new Command('cctns').option('--json').exitOverride();
+      registerBrokerCommands(program);
+      const printed: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof write;
+      try {
+        await program.parseAsync(
+          [
+            'broker',
+            'nats-config',
+            '--json',
+            '--out',
+            out,
+            '--store-dir',
+            join(dir, 'cli', 'member-js'),
+            '--ca',
+            join(mh, 'root.pem'),
+            '--cert',
+            join(mh, 'cert.pem'),
+            '--key',
+            join(mh, 'key.pem'),
+            ...extra,
+          ],
+          { from: 'user' },
+        );
+      } finally {
+        process.stdout.write = write;
+      }
+      return JSON.parse(printed.join('') || '{}') as Record<string, unknown>;
+    };
+    const printed = await run([
+      '--server-name',
+      'mh-nats-1',
+      '--cluster-name',
+      'cctns-mh',
+      '--cluster-listen',
+      '10.0.0.1:6222',
+      '--routes',
+      '10.0.0.1:6222, 10.0.0.2:6222,10.0.0.3:6222',
+    ]);
+    expect(printed).toMatchObject({
+      cluster: { name: 'cctns-mh', routes: ['10.0.0.1:6222', '10.0.0.2:6222', '10.0.0.3:6222'] },
+    });
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain('server_name: "mh-nats-1"');
+    expect(text).toMatch(
+      /cluster \{[^}]*name: "cctns-mh"[^}]*"tls:\/\/10\.0\.0\.3:6222"[^}]*tls \{[^}]*verify: true/s,
+    );
+    await expect(run(['--cluster-name', 'cctns-mh'])).rejects.toThrow(
+      /--cluster-name and --routes/,
+    );
+    await expect(run(['--cluster-name', 'cctns-mh', '--routes', '10.0.0.2:6222'])).rejects.toThrow(
+      /unique server name/,
+    );
+    expect(() =>
+      natsServerConfig({
+        listen: '0.0.0.0:4222',
+        storeDir: '/var/lib/nats',
+        tls: tlsOf(mh),
+        serverName: 'a',
+        cluster: { name: 'c', listen: '0.0.0.0:6222', routes: ['nowhere'] },
+      }),
+    ).toThrow(/not host:port/);
+  });
+
   it('reuses an existing stream and durable, updating their limits, and refuses a durable with another filter', async () => {
     const plain = await startNats();
     try {

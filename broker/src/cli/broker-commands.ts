@@ -157,6 +157,16 @@ export function registerBrokerCommands(program: Command): Command {
     .requiredOption('--cert <file>', 'server certificate chain, e.g. cert.pem from `broker init`')
     .requiredOption('--key <file>', 'server private key, e.g. key.pem from `broker init`')
     .option('--server-name <name>', 'unique server name (needed once servers form a cluster)')
+    .option('--cluster-name <name>', 'make this server a member of the named cluster')
+    .option(
+      '--cluster-listen <host:port>',
+      'address other cluster members connect to',
+      '0.0.0.0:6222',
+    )
+    .option(
+      '--routes <host:port,...>',
+      'the cluster members (all of them, this one may be included), comma-separated',
+    )
     .action(
       (
         opts: {
@@ -167,10 +177,29 @@ export function registerBrokerCommands(program: Command): Command {
           cert: string;
           key: string;
           serverName?: string;
+          clusterName?: string;
+          clusterListen: string;
+          routes?: string;
         },
         cmd: Command,
       ) => {
         const out = outputOf(cmd);
+        if ((opts.clusterName === undefined) !== (opts.routes === undefined))
+          throw new BrokerError(
+            'CONFIG_INVALID',
+            'a cluster member needs both --cluster-name and --routes (the members, host:port,...)',
+          );
+        const cluster =
+          opts.clusterName !== undefined
+            ? {
+                name: opts.clusterName,
+                listen: opts.clusterListen,
+                routes: opts
+                  .routes!.split(',')
+                  .map((r) => r.trim())
+                  .filter(Boolean),
+              }
+            : undefined;
         // nats-server resolves relative paths against its own working directory, not this one's.
         const tls = { ca: resolve(opts.ca), cert: resolve(opts.cert), key: resolve(opts.key) };
         for (const [what, path] of Object.entries(tls))
@@ -182,6 +211,7 @@ export function registerBrokerCommands(program: Command): Command {
           storeDir,
           tls,
           ...(opts.serverName !== undefined ? { serverName: opts.serverName } : {}),
+          ...(cluster ? { cluster } : {}),
         });
         const file = resolve(opts.out);
         writePublicFile(file, text);
@@ -189,9 +219,14 @@ export function registerBrokerCommands(program: Command): Command {
           [
             `NATS server configuration written to ${file}`,
             `  listen ${opts.listen}, JetStream store ${storeDir}, client certificates required`,
+            ...(cluster
+              ? [
+                  `  cluster ${cluster.name}: routes ${cluster.routes.join(', ')} on ${cluster.listen} (mutual TLS); set nats.replicas: 3 in the brokers' configuration`,
+                ]
+              : []),
             `Start it: nats-server -c ${file}`,
           ].join('\n'),
-          { file, listen: opts.listen, storeDir, tls },
+          { file, listen: opts.listen, storeDir, tls, ...(cluster ? { cluster } : {}) },
         );
       },
     );

@@ -328,6 +328,18 @@ describe('brokerConfig names each invalid field in CONFIG_INVALID', () => {
     );
   });
 
+  it('takes nats.replicas 1, 3 or 5 and refuses any other', () => {
+    const nats = { servers: ['nats://a:4222', 'nats://b:4222', 'nats://c:4222'] };
+    expect(brokerConfig({ ...minimal(), nats }, { baseDir: dir, env: {} }).nats?.replicas).toBe(1);
+    expect(
+      brokerConfig({ ...minimal(), nats: { ...nats, replicas: 3 } }, { baseDir: dir, env: {} }).nats
+        ?.replicas,
+    ).toBe(3);
+    expect(configError({ ...minimal(), nats: { ...nats, replicas: 2 } }).message).toMatch(
+      /^config field nats.replicas: must be 1, 3 or 5/,
+    );
+  });
+
   it('a bad durability from the environment', () => {
     expect(configError(minimal(), { CCTNS_BROKER_DURABILITY: 'none' }).message).toMatch(
       /^config field durability/,

@@ -49,7 +49,7 @@ export interface BrokerConfig {
    * The NATS backbone: server URLs; the broker connects with its own certificate (`tls`). Null
    * runs the broker alone on a private in-process backbone.
    */
-  nats: { servers: string[]; stream: string } | null;
+  nats: { servers: string[]; stream: string; replicas: number } | null;
   /** SMS and email notifications and escalation chains, or null. */
   notify: NotifyConfig | null;
   /**
@@ -198,7 +198,8 @@ export function brokerConfig(
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(replica))
     throw bad('replica', 'must be 1-32 letters, digits, _ or -');
   const natsEnv = env['CCTNS_BROKER_NATS'];
-  const natsFile = file['nats'] as { servers?: unknown; stream?: unknown } | null | undefined;
+  const natsFile = file['nats'] as
+    { servers?: unknown; stream?: unknown; replicas?: unknown } | null | undefined;
   let nats: BrokerConfig['nats'] = null;
   if (natsEnv)
     nats = {
@@ -207,6 +208,7 @@ export function brokerConfig(
         .map((s) => s.trim())
         .filter(Boolean),
       stream: 'CCTNS',
+      replicas: 1,
     };
   else if (natsFile) {
     const servers = Array.isArray(natsFile.servers) ? natsFile.servers : [natsFile.servers];
@@ -219,7 +221,10 @@ export function brokerConfig(
     const stream = natsFile.stream ?? 'CCTNS';
     if (typeof stream !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(stream))
       throw bad('nats.stream', 'must be a stream name');
-    nats = { servers: servers as string[], stream };
+    const replicas = natsFile.replicas ?? 1;
+    if (replicas !== 1 && replicas !== 3 && replicas !== 5)
+      throw bad('nats.replicas', 'must be 1, 3 or 5 (the stream replicas in a NATS cluster)');
+    nats = { servers: servers as string[], stream, replicas };
   }
   if (durability !== 'normal' && durability !== 'full')
     throw bad('durability', "must be 'normal' or 'full'");
