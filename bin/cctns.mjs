@@ -3,7 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerPkiCommands, runCli } from '@cctns/pki/cli';
-import { registerAuditCommands, registerBrokerCommands } from '@cctns/broker/cli';
+import {
+  registerAuditCommands,
+  registerBrokerCommands,
+  registerDoctorCommand,
+} from '@cctns/broker/cli';
 import { registerAgentCommands, registerQueryCommands } from '@cctns/station-agent/cli';
 import { registerConsoleCommands, registerUpCommand } from '@cctns/hq-console/cli';
 
@@ -31,5 +35,6 @@ registerAgentCommands(program);
 registerQueryCommands(program);
 registerConsoleCommands(program);
 registerAuditCommands(program);
+registerDoctorCommand(program);
 
 process.exitCode = await runCli(program, process.argv);

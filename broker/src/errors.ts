@@ -213,6 +213,11 @@ export const BROKER_ERRORS = {
     exit: 3,
     doc: 'a store dump is malformed, out of order or cut short (the line is named), missing, or already there for a new export',
   },
+  HOST_CHECK_FAILED: {
+    grpc: status.FAILED_PRECONDITION,
+    exit: 6,
+    doc: '`cctns doctor`: a check of the host failed (each failure is printed with its fix)',
+  },
   INTERNAL: {
     grpc: status.INTERNAL,
     exit: 1,

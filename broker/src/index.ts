@@ -70,3 +70,11 @@ export type {
 export { REASON_METADATA_KEY } from './grpc/status.js';
 export { NatsBackbone } from './backbone/nats.js';
 export { natsServerConfig } from './backbone/nats-config.js';
+export {
+  checkCertificates,
+  checkNats,
+  hostChecks,
+  offlineChecks,
+  EXPIRY_WARN_DAYS,
+  type Check,
+} from './ops/preflight.js';

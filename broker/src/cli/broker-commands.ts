@@ -11,13 +11,52 @@ import {
   writeSecretFile,
   writePublicFile,
 } from '@cctns/pki';
-import { caPassphrase, collect, outputOf, untilStopSignal } from '@cctns/pki/cli';
+import { caPassphrase, collect, outputOf, untilStopSignal, type Output } from '@cctns/pki/cli';
 import { pino } from 'pino';
 import { natsServerConfig } from '../backbone/nats-config.js';
 import { Broker } from '../broker.js';
-import { BROKER_DEFAULTS, loadBrokerConfig } from '../config/config.js';
+import { BROKER_DEFAULTS, loadBrokerConfig, type BrokerConfig } from '../config/config.js';
+import { offlineChecks } from '../ops/preflight.js';
+import { describeStore } from '../store/open.js';
+import { formatChecks } from './doctor-command.js';
 import { BrokerError } from '../errors.js';
 import { registerStoreCommands } from './store-commands.js';
+
+/** `broker start --check`: the offline checks; a failure is the configuration's error. */
+function checkOnly(config: Readonly<BrokerConfig>, file: string, out: Output): void {
+  const checks = offlineChecks(config, new Date());
+  const failed = checks.filter((c) => c.status === 'fail');
+  if (failed.length)
+    throw new BrokerError(
+      'CONFIG_INVALID',
+      `${file}: ${failed.map((c) => `${c.name}: ${c.detail}${c.fix ? ` (fix: ${c.fix})` : ''}`).join('; ')}`,
+    );
+  const summary = {
+    config: resolve(file),
+    identity: config.identity,
+    replica: config.replica,
+    listen: config.listen,
+    enrollListen: config.enrollListen,
+    httpListen: config.httpListen,
+    store: describeStore(config),
+    nats: config.nats,
+    checks,
+  };
+  out.result(
+    [
+      `${file}: configuration valid for ${config.identity} (replica ${config.replica})`,
+      `  gRPC ${config.listen}, enrollment ${config.enrollListen ?? 'off'}, health ${config.httpListen ?? 'off'}`,
+      `  store ${summary.store}`,
+      `  backbone ${config.nats ? `NATS ${config.nats.servers.join(', ')} (stream ${config.nats.stream}, ${config.nats.replicas} replica${config.nats.replicas === 1 ? '' : 's'})` : 'in-process (alone)'}`,
+      formatChecks(checks)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+      `Not checked here: ports, NATS and the clock (cctns doctor --config ${file})`,
+    ].join('\n'),
+    summary,
+  );
+}
 
 /** Registers `cctns broker …` on the umbrella program. */
 export function registerBrokerCommands(program: Command): Command {
@@ -39,9 +78,14 @@ export function registerBrokerCommands(program: Command): Command {
         .choices(['error', 'warn', 'info', 'debug'])
         .default('info'),
     )
-    .action(async (opts: { config: string; logLevel: string }, cmd: Command) => {
+    .option(
+      '--check',
+      'dry run: validate the configuration, certificates, key and store path, print a summary and exit',
+    )
+    .action(async (opts: { config: string; logLevel: string; check?: boolean }, cmd: Command) => {
       const out = outputOf(cmd);
       const config = loadBrokerConfig(opts.config, process.env);
+      if (opts.check) return checkOnly(config, opts.config, out);
       const stopped = untilStopSignal();
       const broker = await Broker.start(config, { logger: pino({ level: opts.logLevel }) });
       out.note(
