@@ -179,7 +179,7 @@ export const BROKER_ERRORS = {
     doc: 'the audit was edited, cut short or rewritten (verification names the entries)',
   },
   AUDIT_WITNESS_REFUSED: {
-    grpc: status.FAILED_PRECONDITION,
+    grpc: status.DATA_LOSS,
     exit: 8,
     doc: 'the audit witness refused a checkpoint: it does not verify, or it goes back or forks from one the witness holds',
   },
