@@ -79,7 +79,7 @@ describe('state brokers SIGKILLed 20 times during a stream of alerts between two
           sent[from].push(alert.identifier);
           await agents[from].send(alert);
         }
-        await new Promise((r) => setTimeout(r, 40));
+        await new Promise((r) => setTimeout(r, 200));
       }
     })();
 
@@ -114,12 +114,12 @@ describe('state brokers SIGKILLed 20 times during a stream of alerts between two
     ] as const) {
       await eventually(
         () => acknowledged(from).length === sent[from].length,
-        90_000,
+        150_000,
         `every ${from} alert acknowledged`,
       );
       await eventually(
         () => sent[from].every((id) => agents[to].store.inboxItem(id)),
-        90_000,
+        150_000,
         `every ${from} alert held by the ${to} station`,
       );
     }
