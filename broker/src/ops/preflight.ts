@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { loadPrivateKey, pemBlocks, TrustStore } from '@cctns/pki';
+import { loadPrivateKey, parseIdentity, pemBlocks, Pki, TrustStore } from '@cctns/pki';
 import { connect, StorageType, type NatsConnection } from 'nats';
 import { loadPolicy } from '../alerts/policy.js';
 import type { BrokerConfig } from '../config/config.js';
@@ -177,9 +177,28 @@ export function checkFiles(config: Readonly<BrokerConfig>): Check[] {
     load('notify.contacts', config.notify.contacts, (p) => JSON.parse(readFileSync(p, 'utf8')));
     load('notify.escalation', config.notify.escalation, (p) => JSON.parse(readFileSync(p, 'utf8')));
   }
-  if (config.pkiDir && !existsSync(config.pkiDir))
-    checks.push(fail('pki', `${config.pkiDir} does not exist`, 'correct pkiDir or remove it'));
+  if (config.pkiDir) checks.push(checkCa(config, config.pkiDir));
   return checks;
+}
+
+/** The state's CA in `pkiDir` opens with the passphrase from the environment. */
+function checkCa(config: Readonly<BrokerConfig>, dir: string): Check {
+  const id = parseIdentity(config.identity);
+  const name = id.kind === 'broker' && id.state !== 'national' ? id.state : 'CENTRAL';
+  let pki: Pki | undefined;
+  try {
+    pki = Pki.open(dir);
+    pki.unlockCa(name, config.caPassphrase ?? undefined);
+    return ok('pki', `CA ${name} in ${dir} opens`);
+  } catch (err) {
+    return fail(
+      'pki',
+      message(err),
+      `give pkiDir the state's CA folder (pki.json, ca/${name}/) and its passphrase in CCTNS_CA_PASSPHRASE_${name}`,
+    );
+  } finally {
+    pki?.close();
+  }
 }
 
 /** The checks `cctns broker start --check` makes: nothing that needs the network or the ports. */
