@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Server as HttpServer } from 'node:http';
@@ -100,6 +101,7 @@ function createMetrics(): Metrics {
     'cctns_signature_checks_reused_total',
     'Copies of signed bytes already verified here (own copy back from the backbone, broadcast copies), by kind',
   );
+  m.counter('cctns_notifications_failed_total', 'SMS and email notifications given up, by channel');
   m.counter(
     'cctns_backbone_refusals_total',
     'Backbone messages refused (signature, scope, subject), by reason',
@@ -323,6 +325,27 @@ export class Broker {
       maxMessageBytes: config.limits.maxMessageBytes,
     };
     metrics.gauge('cctns_connected_stations', 'Open station links', () => sessions.size);
+    metrics.gauge(
+      'cctns_backbone_unapplied',
+      'Alerts accepted and published here whose backbone copy this broker has not applied yet',
+      () => federation.unapplied(),
+    );
+    // The earliest end among the broker's own certificate, its issuing CA and the root.
+    const certificateEnd = Math.min(
+      ...[...pemBlocks(chainPem.toString(), 'CERTIFICATE'), rootPem.toString()].map(
+        (p) => Date.parse(new X509Certificate(p).validTo) / 1000,
+      ),
+    );
+    metrics.gauge(
+      'cctns_certificate_expiry_timestamp_seconds',
+      "Unix time the first of the broker's certificate, its issuing CA and the root ends",
+      () => certificateEnd,
+    );
+    metrics.gauge(
+      'cctns_audit_checkpoint_timestamp_seconds',
+      'Unix time of the last audit checkpoint this process signed (0 before the first)',
+      () => (audit.lastCheckpointAt?.getTime() ?? 0) / 1000,
+    );
 
     const grpcOptions = {
       // The transport's own refusals (a frame beyond its limit, one that does not decode) carry a
@@ -418,7 +441,14 @@ export class Broker {
     // Notifications run where the stations are: a state broker escalates for its own stations.
     const notifications =
       config.notify && state !== 'national'
-        ? Notifications.create({ config: config.notify, store, state, logger, clock })
+        ? Notifications.create({
+            config: config.notify,
+            store,
+            state,
+            logger,
+            clock,
+            onFailed: (channel) => metrics.inc('cctns_notifications_failed_total', { channel }),
+          })
         : null;
     grpc.addService(
       SupervisionServiceService,

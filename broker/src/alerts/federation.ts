@@ -86,6 +86,11 @@ export class Federation {
     });
   }
 
+  /** Alerts accepted here and published whose copy this broker has not applied yet. */
+  unapplied(): number {
+    return this.waiters.size;
+  }
+
   /** Wakes the waiters up to `seq`: applied, or (`applied` false) the store failed them. */
   private settle(seq: number, applied = true): void {
     if (applied) this.applied = Math.max(this.applied, seq);

@@ -41,6 +41,8 @@ export const DEFAULT_CHECKPOINT_ENTRIES = 100;
  * rewrite or cut of the log, checkpoints included, cannot pass unnoticed.
  */
 export class Audit {
+  /** When this process last signed a checkpoint (undefined before the first). */
+  lastCheckpointAt: Date | undefined;
   private lastCheckpointSeq = -1;
   /** One checkpoint at a time, in order. */
   private checkpointing: Promise<unknown> = Promise.resolve();
@@ -196,6 +198,7 @@ export class Audit {
       ...(final ? { final: true } : {}),
     });
     await this.deps.store.addAuditCheckpoint({ ...head, at, jws });
+    this.lastCheckpointAt = at;
     if (this.deps.checkpointFile) appendFileSync(this.deps.checkpointFile, `${jws}\n`);
     this.lastCheckpointSeq = head.seq;
     this.deps.logger.info({ seq: head.seq, hash: head.hash }, 'audit checkpoint signed');

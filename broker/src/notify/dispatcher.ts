@@ -37,6 +37,8 @@ export class Dispatcher {
       providers: Partial<Record<Channel, NotificationProvider>>;
       logger: Logger;
       clock: () => Date;
+      /** Called for each notification given up as failed (counted in /metrics). */
+      onFailed?: (channel: Channel) => void;
     },
     private readonly opts: DispatcherOptions,
   ) {
@@ -75,6 +77,7 @@ export class Dispatcher {
           lastError: `no ${n.channel} provider configured`,
           updatedAt: now,
         });
+        this.deps.onFailed?.(n.channel);
         continue;
       }
       // Over the channel's rate: leave it due; the next tick takes it.
@@ -128,6 +131,7 @@ export class Dispatcher {
           lastError: message,
           updatedAt: now,
         });
+        this.deps.onFailed?.(n.channel);
         this.deps.logger.error(
           { key: n.key, channel: n.channel },
           `notification failed: ${message}`,

@@ -54,6 +54,8 @@ export class Notifications {
     state: string;
     logger: Logger;
     clock: () => Date;
+    /** Called for each notification given up as failed. */
+    onFailed?: (channel: 'sms' | 'email') => void;
   }): Notifications {
     const { config, store, logger, clock } = args;
     const contacts = loadContacts(config.contacts);
@@ -87,7 +89,13 @@ export class Notifications {
     }
     const log = logger.child({ component: 'notify' });
     const dispatcher = new Dispatcher(
-      { store, providers, logger: log, clock },
+      {
+        store,
+        providers,
+        logger: log,
+        clock,
+        ...(args.onFailed ? { onFailed: args.onFailed } : {}),
+      },
       {
         ratePerSecond: {
           ...(config.sms ? { sms: config.sms.ratePerSecond } : {}),
