@@ -44,6 +44,84 @@ function openPki(cmd: Command): Pki {
   });
 }
 
+/** The identities of a stations CSV (header row with an `identity` column), with their lines. */
+export function stationsCsv(text: string, file: string): Array<{ line: number; identity: string }> {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '')
+    .split(',')
+    .map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  const col = header.indexOf('identity');
+  if (col < 0)
+    throw new PkiError('INPUT_INVALID', `${file}: the header row has no identity column`);
+  const rows: Array<{ line: number; identity: string }> = [];
+  const seen = new Set<string>();
+  lines.slice(1).forEach((l, i) => {
+    if (!l.trim()) return;
+    const line = i + 2;
+    const identity = (l.split(',')[col] ?? '').trim().replace(/^"|"$/g, '');
+    try {
+      parseIdentity(identity);
+    } catch (err) {
+      throw new PkiError('INPUT_INVALID', `${file} line ${line}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    if (seen.has(identity))
+      throw new PkiError('INPUT_INVALID', `${file} line ${line}: ${identity} appears twice`);
+    seen.add(identity);
+    rows.push({ line, identity });
+  });
+  return rows;
+}
+
+/**
+ * `pki token --csv`: one token file per station. Every identity is checked before any token is
+ * made, and a token file that exists is not replaced (its token may be in use).
+ */
+async function bulkTokens(
+  cmd: Command,
+  opts: { ca: string; csv: string; out: string; ttl: string },
+): Promise<void> {
+  const out = outputOf(cmd);
+  const rows = stationsCsv(readTextFile(opts.csv, 'the stations CSV'), opts.csv);
+  const dir = resolve(opts.out);
+  const fileOf = (identity: string) => join(dir, `${identity.replace(/\//g, '_')}.token`);
+  const taken = rows.filter((r) => existsSync(fileOf(r.identity)));
+  if (taken.length)
+    throw new PkiError(
+      'ALREADY_EXISTS',
+      `${taken.length} token file(s) already exist in ${dir}, e.g. ${fileOf(taken[0]!.identity)}; use another --out`,
+    );
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  await withPki(cmd, async (pki) => {
+    const ca = pki.unlockCa(opts.ca, await caPassphrase(opts.ca));
+    const ttlSeconds = parseDuration(opts.ttl);
+    let expiresAt: Date | undefined;
+    const every = Math.max(1, Math.floor(rows.length / 20));
+    for (const [i, r] of rows.entries()) {
+      const t = await ca.createToken(r.identity, { ttlSeconds });
+      writeSecretFile(fileOf(r.identity), `${t.token}\n`);
+      expiresAt = t.expiresAt;
+      // Progress goes to stderr whatever --json says: stdout carries only the summary.
+      if ((i + 1) % every === 0 || i + 1 === rows.length)
+        process.stderr.write(`tokens ${i + 1}/${rows.length} (${r.identity})\n`);
+    }
+    out.result(
+      [
+        `${rows.length} token${rows.length === 1 ? '' : 's'} for CA ${opts.ca} written to ${dir} (0600, single use${expiresAt ? `, expire ${when(expiresAt)}` : ''})`,
+        `Each station: cctns agent enroll --broker HOST:PORT --root root.pem --token-file <identity with _>.token`,
+      ].join('\n'),
+      {
+        ca: opts.ca,
+        out: dir,
+        count: rows.length,
+        expiresAt: expiresAt?.toISOString() ?? null,
+        tokens: rows.map((r) => ({ identity: r.identity, file: fileOf(r.identity) })),
+      },
+    );
+  });
+}
+
 function withPki<T>(cmd: Command, fn: (pki: Pki) => Promise<T> | T): Promise<T> {
   const pki = openPki(cmd);
   return Promise.resolve()
@@ -163,31 +241,52 @@ export function registerPkiCommands(program: Command): Command {
   pkiCmd
     .command('token')
     .description(
-      'print a one-time enrollment token for one identity (a JWT signed by the CA provisioner)',
+      'print a one-time enrollment token for one identity (a JWT signed by the CA provisioner), or write one file per station of a CSV',
     )
     .requiredOption('--ca <name>', 'issuing CA')
-    .requiredOption('--identity <identity>', 'e.g. station/MH/PUNE/PS042')
+    .option('--identity <identity>', 'e.g. station/MH/PUNE/PS042')
+    .option('--csv <file>', 'stations to enroll: a CSV with an identity column (header row)')
+    .option('--out <dir>', 'with --csv: folder for the token files (<identity with _>.token, 0600)')
     .option('--ttl <duration>', 'lifetime, e.g. 15m, 2h, 7d', '15m')
     .option('--dns <name>', 'DNS name for a broker certificate (repeatable)', collect, [])
     .option('--ip <address>', 'IP address for a broker certificate (repeatable)', collect, [])
     .action(
       async (
-        opts: { ca: string; identity: string; ttl: string; dns: string[]; ip: string[] },
+        opts: {
+          ca: string;
+          identity?: string;
+          csv?: string;
+          out?: string;
+          ttl: string;
+          dns: string[];
+          ip: string[];
+        },
         cmd: Command,
       ) => {
         const out = outputOf(cmd);
+        if ((opts.identity === undefined) === (opts.csv === undefined))
+          throw new PkiError('INPUT_INVALID', 'give either --identity or --csv (with --out)');
+        if (opts.csv !== undefined) {
+          if (opts.out === undefined)
+            throw new PkiError(
+              'INPUT_INVALID',
+              '--csv needs --out, the folder for the token files',
+            );
+          return bulkTokens(cmd, { ...opts, csv: opts.csv, out: opts.out });
+        }
+        const identity = opts.identity!;
         await withPki(cmd, async (pki) => {
           const ca = pki.unlockCa(opts.ca, await caPassphrase(opts.ca));
-          const t = await ca.createToken(opts.identity, {
+          const t = await ca.createToken(identity, {
             ttlSeconds: parseDuration(opts.ttl),
             dns: opts.dns,
             ip: opts.ip,
           });
-          out.note(`Token for ${opts.identity}, single use, expires ${when(t.expiresAt)}`);
+          out.note(`Token for ${identity}, single use, expires ${when(t.expiresAt)}`);
           out.result(t.token, {
             token: t.token,
             jti: t.jti,
-            identity: opts.identity,
+            identity,
             ca: opts.ca,
             expiresAt: t.expiresAt.toISOString(),
           });
