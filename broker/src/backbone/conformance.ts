@@ -102,7 +102,7 @@ export function backboneConformance(
       await a.publish(`cctns.v1.GJ.${p}.s`, 'alert', `${p}-3`, 'while stopped 2');
       c = await b.consume(`dr-${p}`, `cctns.v1.GJ.${p}.>`, async (m) => void got.push(m.jws));
       // On NATS a message may first be handed to the stopped consumer's still-pending pull
-      // request; it comes back after ack_wait (10 s). Late is allowed here, missing is not.
+      // request; it comes back after ack_wait (5 s). Late is allowed here, missing is not.
       await until(() => (got.length === 3 ? true : undefined), 40_000);
       await new Promise((r) => setTimeout(r, 300));
       await c.stop();

@@ -79,7 +79,8 @@ export interface NatsBackboneOptions {
     /**
      * How long the server waits for an acknowledgement before delivering a message again.
      * Handlers that run longer are kept alive with progress notices. It is also how long a
-     * consumer may stall after a server crash (a delivery in flight then waits it out). Default 10 s.
+     * consumer may stall after a crash of the server or of the broker before it (deliveries the
+     * dead connection held come back only then, and order waits for them). Default 5 s.
      */
     ackWaitMs?: number;
     /** First redelivery delay after a handler failure (doubling, capped at 30 s). Default 500 ms. */
@@ -158,7 +159,7 @@ export class NatsBackbone implements Backbone {
     private readonly log: Logger,
     private readonly opts: NatsBackboneOptions,
   ) {
-    this.ackWaitMs = opts.consumerOptions?.ackWaitMs ?? 10_000;
+    this.ackWaitMs = opts.consumerOptions?.ackWaitMs ?? 5_000;
     this.retryDelayMs = opts.consumerOptions?.retryDelayMs ?? 500;
     this.publishTimeoutMs = Math.max(1_000, opts.publishTimeoutMs ?? 20_000);
     void this.watchStatus();
