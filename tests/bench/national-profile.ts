@@ -45,8 +45,9 @@ function area(url: string, name: string): string {
  * and link set-up do not drown the part measured.
  */
 export function summariseProfile(dir: string, windows: Array<[number, number]>): ProfileSummary {
+  // One file per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main thread's.
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.cpuprofile'))
+    .filter((f) => f.endsWith('.cpuprofile') && f.split('.')[4] === '0')
     .sort();
   if (files.length === 0) throw new Error(`no .cpuprofile in ${dir}`);
   const p = JSON.parse(readFileSync(join(dir, files[files.length - 1]!), 'utf8')) as CpuProfile;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -53,6 +53,23 @@ describe('SqliteBrokerStore on its file', () => {
       db.close();
     }
   }
+
+  it('checkpoints its write-ahead log into the database file from a thread of its own', async () => {
+    store = new SqliteBrokerStore(file);
+    const before = statSync(file).size;
+    // 2 MB of appends: the appending connection never checkpoints itself, so they reach the
+    // database file only through the checkpoint thread (a pass every second).
+    await store.appendBatch(
+      Array.from({ length: 500 }, (_, i) => ({
+        entry: entry(`W-${i}`, { jws: 'x'.repeat(4096) }),
+      })),
+    );
+    const end = Date.now() + 10_000;
+    while (statSync(file).size < before + 2_000_000 && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(statSync(file).size).toBeGreaterThan(before + 2_000_000);
+    expect(rows('log')).toBe(500);
+  });
 
   it('commits a batch of appends all or none', async () => {
     store = new SqliteBrokerStore(file);
