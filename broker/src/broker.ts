@@ -184,9 +184,25 @@ export class Broker {
     const recheckLinks = () => {
       for (const s of [...sessions]) s.recheck();
     };
-    timers.push(setInterval(recheckLinks, LINK_RECHECK_MS).unref());
+    // Every open link is checked again when a revocation is recorded (the PKI's mark moves; CRL
+    // files re-check at once when read, below); in between only links whose certificate has ended
+    // are: a full pass over 17,712 links every few seconds would cost the brokers a good part of
+    // a core.
+    let revocationMark: string | undefined;
+    timers.push(
+      setInterval(() => {
+        const mark = pki?.store.revocationMark();
+        if (mark !== revocationMark) {
+          revocationMark = mark;
+          return recheckLinks();
+        }
+        const now = clock().getTime();
+        for (const s of [...sessions]) if (s.peer.notAfter.getTime() <= now) s.recheck();
+      }, LINK_RECHECK_MS).unref(),
+    );
     if (config.pkiDir) {
       pki = Pki.open(config.pkiDir, { logger });
+      revocationMark = pki.store.revocationMark();
       ca = pki.unlockCa(state === 'national' ? 'CENTRAL' : state, config.caPassphrase ?? undefined);
       trust = pki.trustStore();
     } else {

@@ -196,6 +196,19 @@ export class PkiStore {
       : undefined;
   }
 
+  /**
+   * A mark that changes whenever a certificate is revoked (how many are, and the latest time):
+   * cheap to read often, so a broker re-checks its open links only when it moves.
+   */
+  revocationMark(): string {
+    const row = this.db
+      .prepare(
+        'SELECT COUNT(*) AS n, MAX(revoked_at) AS m FROM certificates WHERE revoked_at IS NOT NULL',
+      )
+      .get() as { n: number; m: number | null };
+    return `${row.n}:${row.m ?? 0}`;
+  }
+
   /** A certificate by serial, if this PKI issued it. */
   certificate(serial: string): CertificateRecord | undefined {
     const row = this.selectCert.get(serial);
