@@ -4,6 +4,7 @@ import type {
   AuditView,
   BroadcastView,
   NotificationsSnapshot,
+  NotificationView,
   StationsSnapshot,
 } from '@cctns/hq-console';
 import type { ServerToClientEvents } from '@cctns/hq-console';
@@ -166,6 +167,20 @@ describe('console API', () => {
   });
 
   it('sends a state broadcast at once, with SMS and email to the SHOs of the addressed stations', async () => {
+    // A socket signed in before the broadcast hears of each SMS and email row without asking.
+    const socket: Socket<ServerToClientEvents> = connect(net.national.url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie: viewer },
+      reconnection: false,
+    });
+    const pushed = new Map<string, NotificationView>();
+    socket.on('notifications', (rows) => {
+      for (const n of rows) pushed.set(`${n.broker}:${n.contactId}:${n.channel}`, n);
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.on('connect', () => resolve());
+      socket.on('connect_error', reject);
+    });
     const r = await api<BroadcastView>(net.mh, mhduty, 'POST', '/api/broadcasts', {
       to: { districts: ['MH/PUNE'] },
       event: 'Kidnapping',
@@ -199,6 +214,28 @@ describe('console API', () => {
     expect(
       n.body.notifications.map((x) => `${x.broker}:${x.contactId}:${x.channel}`).sort(),
     ).toEqual(['MH:sho-pune-ps001:email', 'MH:sho-pune-ps001:sms', 'MH:sho-pune-ps002:sms']);
+    // The same rows came as socket events, with the state the broker holds now (the console
+    // polls the brokers' queues centrally and passes on only what is new or changed).
+    await eventually(
+      async () => {
+        const now = await api<NotificationsSnapshot>(
+          net.national,
+          viewer,
+          'GET',
+          `/api/notifications?alert=${alertId}`,
+        );
+        return (
+          now.body.notifications.length === 3 &&
+          now.body.notifications.every((x) => {
+            const p = pushed.get(`${x.broker}:${x.contactId}:${x.channel}`);
+            return p?.alertId === alertId && p.state === x.state && p.updatedAt === x.updatedAt;
+          })
+        );
+      },
+      10_000,
+      'notification rows pushed to the socket as the broker holds them',
+    );
+    socket.close();
   });
 
   it("shows the broker's refusal of a broadcast as refused, with its reason, and audits it", async () => {

@@ -311,4 +311,59 @@ describe('HQ console in the browser', () => {
     expect(await admin.locator('[data-testid="audit-row"]').count()).toBeGreaterThan(0);
     await shot(admin, '10-audit');
   });
+
+  it('shows SMS and email rows and their delivery states arrive without reloading', async () => {
+    await duty1.getByTestId('nav-notifications').click();
+    await expect
+      .poll(() => duty1.locator('.count', { hasText: 'updated' }).count(), { timeout: 10_000 })
+      .toBe(1);
+    // A mark on the page's window: gone if the page were loaded again.
+    await duty1.evaluate(() => ((globalThis as unknown as { mark: number }).mark = 1));
+    // Nor is the list asked for again: the rows come as socket events.
+    const asked: string[] = [];
+    const count = (r: { url(): string }) => {
+      if (r.url().includes('/api/notifications')) asked.push(r.url());
+    };
+    duty1.on('request', count);
+    const marked = () => duty1.evaluate(() => (globalThis as unknown as { mark?: number }).mark);
+    const id = await duty1.evaluate(async () => {
+      const res = await fetch('/api/broadcasts', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          to: { districts: ['MH/PUNE'] },
+          event: 'Kidnapping',
+          headline: 'Boy missing near Shaniwar Wada',
+          severity: 'extreme',
+          channels: ['network', 'sms', 'email'],
+        }),
+      });
+      return ((await res.json()) as { id: string }).id;
+    });
+    const rows = duty1.locator(`[data-testid="notification-row"][data-alert-id="${id}"]`);
+    // Two SHOs by SMS, the one with an address by email.
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(3);
+    expect(await marked()).toBe(1);
+    duty1.off('request', count);
+    expect(asked).toEqual([]);
+    await shot(duty1, '11-notifications-live');
+
+    // On the alert's page, a delivery report from the SMS provider shows as it comes.
+    await duty1.goto(`${net.national.url}/#/alerts/${id}`);
+    await duty1.evaluate(() => ((globalThis as unknown as { mark: number }).mark = 2));
+    const sms = (state = '') =>
+      duty1
+        .getByTestId('alert-notifications')
+        .locator(
+          `[data-testid="notification-row"][data-channel="sms"]${state ? `[data-state="${state}"]` : ''}`,
+        );
+    await expect.poll(() => sms().count(), { timeout: 10_000 }).toBe(2);
+    const sent = () => net.twilio.messages.filter((m) => m.body.includes('Shaniwar Wada'));
+    await expect.poll(() => sent().length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => sms('sent').count(), { timeout: 10_000 }).toBe(2);
+    for (const m of sent()) expect(await net.twilio.deliver(m.sid, 'delivered')).toBeLessThan(300);
+    await expect.poll(() => sms('delivered').count(), { timeout: 15_000 }).toBe(2);
+    expect(await marked()).toBe(2);
+    await shot(duty1, '12-alert-notifications');
+  });
 });

@@ -213,6 +213,7 @@ export async function startConsoleNetwork(
       secureCookies: Boolean(https),
       logger: testLogger,
       directoryPollMs: opts.directoryPollMs ?? 500,
+      notificationPollMs: 500,
       sessionSweepMs: 200,
       ...(opts.consoleClock ? { clock: opts.consoleClock } : {}),
     });

@@ -298,6 +298,11 @@ export interface ServerToClientEvents {
   stations: (snapshot: StationsSnapshot) => void;
   /** A broadcast was composed, approved, rejected or sent. */
   broadcast: (b: BroadcastView) => void;
+  /**
+   * SMS or email rows that are new or changed (queued, sent, delivered, failed…) at the brokers
+   * in scope, as the console's central poll of their queues finds them (every few seconds).
+   */
+  notifications: (rows: NotificationView[]) => void;
   /** The session expired or was signed out; the socket closes after this. */
   session: (state: { expired: true; message: string }) => void;
 }

@@ -56,6 +56,7 @@ import type {
 } from './events.js';
 import { alertView, receiptView, SupervisionFeed } from './feed.js';
 import { readJson, requestUrl, responder, staticFiles } from './http.js';
+import { NotificationWatch, readNotifications } from './notifications.js';
 
 /** How the console server runs. */
 export interface ConsoleServerOptions {
@@ -83,6 +84,8 @@ export interface ConsoleServerOptions {
   clock?: () => Date;
   /** How often the station directory is polled (ms). */
   directoryPollMs?: number;
+  /** How often the brokers' notification queues are polled for the sockets (ms). */
+  notificationPollMs?: number;
   /** How often sockets are checked for ended sessions (ms). */
   sessionSweepMs?: number;
 }
@@ -496,36 +499,7 @@ export class ConsoleServer {
         handle: async (_r, _m, q): Promise<NotificationsSnapshot> => {
           const alertId = q.get('alert') ?? '';
           if (alertId.length > 128) throw new ConsoleError('INPUT_INVALID', 'alert id too long');
-          const out: NotificationsSnapshot = { notifications: [], unreachable: [] };
-          await Promise.all(
-            [...states.values()].map(async (c) => {
-              try {
-                const res = await c.listNotifications(alertId, 1000);
-                for (const n of res.notifications)
-                  out.notifications.push({
-                    key: n.key,
-                    broker: c.ref.home,
-                    alertId: n.alertId,
-                    station: n.station,
-                    contactId: n.contactId,
-                    channel: n.channel as 'sms',
-                    to: n.to,
-                    state: n.state as 'pending',
-                    attempts: n.attempts,
-                    lastError: n.lastError || null,
-                    createdAt: n.createdAt?.toISOString() ?? '',
-                    updatedAt: n.updatedAt?.toISOString() ?? '',
-                  });
-              } catch (err) {
-                const error = brokerErrorMessage(err);
-                // A broker without notifications configured has none to show; that is not a fault.
-                if (!error.startsWith('NOTIFY_UNAVAILABLE'))
-                  out.unreachable.push({ state: c.ref.home, error });
-              }
-            }),
-          );
-          out.notifications.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-          return out;
+          return readNotifications([...states.values()], alertId);
         },
       },
       {
@@ -772,6 +746,12 @@ export class ConsoleServer {
     );
     directory.start(opts.directoryPollMs);
     closers.push(() => directory.stop());
+
+    const watch = new NotificationWatch([...states.values()], log, (rows) =>
+      io.emit('notifications', rows),
+    );
+    watch.start(opts.notificationPollMs);
+    closers.push(() => watch.stop());
 
     const feed = new SupervisionFeed(
       { address: opts.broker, home: scope, tls, logger: log },

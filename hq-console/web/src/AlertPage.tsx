@@ -4,6 +4,7 @@ import type { AlertDetail, AlertView, OperatorView } from '../../src/server/even
 import { api, errorText } from './api';
 import type { ConsoleSocket } from './socket';
 import { useSocketEvent } from './socket';
+import { NotificationTable, Unreachable, useLiveNotifications } from './Notifications';
 import { Tracker } from './Tracker';
 import { Badge, ErrorBox, Field, Severity } from './ui';
 import { alertHref, alertStatuses, fmtTime, relTime } from './util';
@@ -169,6 +170,7 @@ export function AlertPage({
   const [detail, setDetail] = useState<AlertDetail | null>(null);
   const [error, setError] = useState('');
   const timer = useRef<number | undefined>(undefined);
+  const notes = useLiveNotifications(socket, id, epoch);
 
   const load = useCallback(() => {
     timer.current = undefined;
@@ -247,6 +249,15 @@ export function AlertPage({
           <AckNotes receipts={detail.receipts} />
         </div>
       </div>
+      {(a.channels.length > 0 || (notes.snap?.notifications.length ?? 0) > 0) && (
+        <section className="panel" data-testid="alert-notifications">
+          <h3>SMS and email</h3>
+          <ErrorBox error={notes.error} />
+          {notes.snap && <Unreachable list={notes.snap.unreachable} />}
+          <NotificationTable rows={notes.snap?.notifications ?? []} showAlert={false} />
+          {notes.snap?.notifications.length === 0 && <p className="empty">None sent yet.</p>}
+        </section>
+      )}
     </div>
   );
 }

@@ -178,6 +178,8 @@ function Console({ me, onLeave }: { me: OperatorView; onLeave: (message: string)
         <Notifications
           key={route.query.get('alert') ?? ''}
           initialAlert={route.query.get('alert') ?? ''}
+          socket={socket}
+          epoch={epoch}
         />
       );
       break;

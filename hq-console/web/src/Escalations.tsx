@@ -8,7 +8,12 @@ import type {
   NotificationView,
 } from '../../src/server/events';
 import { api, errorText } from './api';
-import { loadNotifications, NotificationTable, Unreachable } from './Notifications';
+import {
+  loadNotifications,
+  mergeNotifications,
+  NotificationTable,
+  Unreachable,
+} from './Notifications';
 import type { ConsoleSocket } from './socket';
 import { useSocketEvent } from './socket';
 import { Badge, ErrorBox, PageHead, Severity } from './ui';
@@ -17,7 +22,10 @@ import { alertHref, alertStatuses, fmtTime, relTime } from './util';
 /** How many of the newest active alerts are followed. */
 const FOLLOW = 20;
 
-/** The escalations page: reloads as receipts arrive (at most once a second) and every 30 s. */
+/**
+ * The escalations page: reloads as receipts arrive (at most once a second) and every 30 s; SMS
+ * and email rows arrive live.
+ */
 export function Escalations({
   alerts,
   socket,
@@ -75,6 +83,9 @@ export function Escalations({
     if (timer.current === undefined && candidates.includes(r.alertId))
       timer.current = window.setTimeout(load, 1000);
   });
+  useSocketEvent(socket, 'notifications', (rows) =>
+    setNotes((n) => (n ? { ...n, notifications: mergeNotifications(n.notifications, rows) } : n)),
+  );
 
   const open = (details ?? []).filter((d) => d.tracker.acknowledged < d.tracker.expected);
   const byAlert = new Map<string, NotificationView[]>();

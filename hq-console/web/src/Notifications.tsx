@@ -2,6 +2,8 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { NotificationsSnapshot, NotificationView } from '../../src/server/events';
 import { api, errorText } from './api';
+import type { ConsoleSocket } from './socket';
+import { useSocketEvent } from './socket';
 import { Badge, ErrorBox, PageHead } from './ui';
 import { alertHref, fmtTime } from './util';
 
@@ -18,6 +20,51 @@ export function loadNotifications(alertId = ''): Promise<NotificationsSnapshot> 
   return api<NotificationsSnapshot>(
     `/api/notifications${alertId ? `?alert=${encodeURIComponent(alertId)}` : ''}`,
   );
+}
+
+/**
+ * The list with new or changed rows from a `notifications` event put in (of one alert when
+ * `alertId` is set), newest first.
+ */
+export function mergeNotifications(
+  list: NotificationView[],
+  rows: NotificationView[],
+  alertId = '',
+): NotificationView[] {
+  const id = (n: NotificationView) => `${n.broker}|${n.key}`;
+  const byId = new Map(list.map((n) => [id(n), n]));
+  for (const n of rows) if (!alertId || n.alertId === alertId) byId.set(id(n), n);
+  return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** The notifications of one alert (or all), loaded once and then kept live from the socket. */
+export function useLiveNotifications(
+  socket: ConsoleSocket | null,
+  alertId: string,
+  epoch: number,
+): { snap: NotificationsSnapshot | null; error: string; at: Date | null; load: () => void } {
+  const [snap, setSnap] = useState<NotificationsSnapshot | null>(null);
+  const [error, setError] = useState('');
+  const [at, setAt] = useState<Date | null>(null);
+  const load = useCallback(() => {
+    loadNotifications(alertId).then(
+      (s) => {
+        setSnap(s);
+        setError('');
+        setAt(new Date());
+      },
+      (err: unknown) => setError(errorText(err)),
+    );
+  }, [alertId]);
+  // Loaded again after the socket reconnects (epoch), since events may have been missed.
+  useEffect(load, [load, epoch]);
+  useSocketEvent(socket, 'notifications', (rows) => {
+    setSnap((s) =>
+      s ? { ...s, notifications: mergeNotifications(s.notifications, rows, alertId) } : s,
+    );
+    setAt(new Date());
+  });
+  return { snap, error, at, load };
 }
 
 /** The table of notifications, one row each. */
@@ -47,7 +94,13 @@ export function NotificationTable({
       </thead>
       <tbody>
         {rows.map((n) => (
-          <tr key={n.key} data-testid="notification-row" data-state={n.state}>
+          <tr
+            key={`${n.broker}|${n.key}`}
+            data-testid="notification-row"
+            data-state={n.state}
+            data-alert-id={n.alertId}
+            data-channel={n.channel}
+          >
             <td>{n.broker}</td>
             {showAlert && (
               <td>
@@ -85,29 +138,19 @@ export function Unreachable({ list }: { list: NotificationsSnapshot['unreachable
   );
 }
 
-/** The notifications page; refreshes every 10 s. */
-export function Notifications({ initialAlert }: { initialAlert: string }) {
+/** The notifications page: new rows and delivery states arrive live from the server. */
+export function Notifications({
+  initialAlert,
+  socket,
+  epoch,
+}: {
+  initialAlert: string;
+  socket: ConsoleSocket | null;
+  epoch: number;
+}) {
   const [filter, setFilter] = useState(initialAlert);
   const [applied, setApplied] = useState(initialAlert);
-  const [snap, setSnap] = useState<NotificationsSnapshot | null>(null);
-  const [error, setError] = useState('');
-  const [at, setAt] = useState<Date | null>(null);
-
-  const load = useCallback(() => {
-    loadNotifications(applied).then(
-      (s) => {
-        setSnap(s);
-        setError('');
-        setAt(new Date());
-      },
-      (err: unknown) => setError(errorText(err)),
-    );
-  }, [applied]);
-  useEffect(() => {
-    load();
-    const t = window.setInterval(load, 10_000);
-    return () => window.clearInterval(t);
-  }, [load]);
+  const { snap, error, at, load } = useLiveNotifications(socket, applied, epoch);
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
