@@ -34,6 +34,8 @@ export type {
   BroadcastView,
   ClientToServerEvents,
   ContactsDocument,
+  EscalationsSnapshot,
+  EscalationStepView,
   NotificationsSnapshot,
   NotificationView,
   OperatorView,

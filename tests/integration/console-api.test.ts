@@ -3,6 +3,7 @@ import type {
   AlertView,
   AuditView,
   BroadcastView,
+  EscalationsSnapshot,
   NotificationsSnapshot,
   NotificationView,
   StationsSnapshot,
@@ -236,6 +237,31 @@ describe('console API', () => {
       'notification rows pushed to the socket as the broker holds them',
     );
     socket.close();
+
+    // Neither SHO has acknowledged: the MH broker's chain texts each again after an hour.
+    const detail = await api<AlertDetail>(net.national, viewer, 'GET', `/api/alerts/${alertId}`);
+    const due = new Date(new Date(detail.body.alert.sent!).getTime() + 3_600_000).toISOString();
+    const e = await api<EscalationsSnapshot>(
+      net.national,
+      viewer,
+      'GET',
+      `/api/escalations?alert=${alertId}`,
+    );
+    expect(e.body.unreachable).toEqual([]);
+    expect(e.body.steps.map((x) => [x.broker, x.station, x.dueAt, x.recipients])).toEqual([
+      [
+        'MH',
+        'station/MH/PUNE/PS001',
+        due,
+        [{ contactId: 'sho-pune-ps001', name: 'SHO Pune PS001', role: 'SHO' }],
+      ],
+      [
+        'MH',
+        'station/MH/PUNE/PS002',
+        due,
+        [{ contactId: 'sho-pune-ps002', name: 'SHO Pune PS002', role: 'SHO' }],
+      ],
+    ]);
   });
 
   it("shows the broker's refusal of a broadcast as refused, with its reason, and audits it", async () => {

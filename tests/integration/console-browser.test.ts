@@ -365,5 +365,32 @@ describe('HQ console in the browser', () => {
     await expect.poll(() => sms('delivered').count(), { timeout: 15_000 }).toBe(2);
     expect(await marked()).toBe(2);
     await shot(duty1, '12-alert-notifications');
+
+    // The escalations page says when each silent station's next step falls due, and to whom.
+    const sentAt = await duty1.evaluate(
+      async (alertId) =>
+        ((await (await fetch(`/api/alerts/${alertId}`)).json()) as { alert: { sent: string } })
+          .alert.sent,
+      id,
+    );
+    const dueIst = new Intl.DateTimeFormat('en-IN', {
+      timeZone: 'Asia/Kolkata',
+      hour: '2-digit',
+      minute: '2-digit',
+      hour12: false,
+    }).format(new Date(new Date(sentAt).getTime() + 3_600_000));
+    await duty1.getByTestId('nav-escalations').click();
+    const next = duty1
+      .locator(`[data-testid="escalation"][data-alert-id="${id}"]`)
+      .locator('[data-testid="escalation-station"][data-station="station/MH/PUNE/PS001"]')
+      .getByTestId('escalation-next');
+    await expect
+      .poll(() => next.getAttribute('data-recipients'), { timeout: 15_000 })
+      .toBe('sho-pune-ps001');
+    const text = (await next.textContent()) ?? '';
+    expect(text).toContain(`${dueIst}:`);
+    expect(text).toContain('IST');
+    expect(text).toContain('SHO Pune PS001 (SHO)');
+    await shot(duty1, '13-escalations-next');
   });
 });

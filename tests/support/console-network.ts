@@ -93,7 +93,20 @@ export async function startConsoleNetwork(
       ],
     }),
   );
-  writeFileSync(join(dir, 'escalation.json'), JSON.stringify({ version: 1, chains: [] }));
+  // One chain whose step falls due after the tests are over: the console shows it as upcoming.
+  writeFileSync(
+    join(dir, 'escalation.json'),
+    JSON.stringify({
+      version: 1,
+      chains: [
+        {
+          name: 'unacknowledged',
+          match: { severities: ['extreme'] },
+          steps: [{ after: '1h', level: 'station', roles: ['SHO'], channels: ['sms'] }],
+        },
+      ],
+    }),
+  );
   const stream = new InProcessStream();
   const brokers = new Map<string, Broker>();
   const http = `127.0.0.1:${await freePort()}`;

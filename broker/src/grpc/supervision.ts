@@ -12,6 +12,8 @@ import type {
   ContactsDocument,
   Delivery,
   GetContactsRequest,
+  ListEscalationsRequest,
+  ListEscalationsResponse,
   ListNotificationsRequest,
   ListNotificationsResponse,
   SuperviseRequest,
@@ -89,6 +91,28 @@ export function supervisionService(deps: {
             lastError: n.lastError ?? '',
             createdAt: n.createdAt,
             updatedAt: n.updatedAt,
+          })),
+        };
+      },
+    ),
+    listEscalations: unary<ListEscalationsRequest, ListEscalationsResponse>(
+      deps.logger,
+      async (call) => {
+        hqOf(call);
+        if (call.request.alertId.length > 128)
+          throw new BrokerError('FIELD_INVALID', 'alert id too long');
+        const steps = await notifications().escalator.upcoming(call.request.alertId);
+        return {
+          steps: steps.map((s) => ({
+            alertId: s.alertId,
+            station: s.station,
+            chain: s.chain,
+            step: s.step,
+            dueAt: s.dueAt,
+            level: s.level,
+            roles: s.roles,
+            channels: s.channels,
+            recipients: s.recipients,
           })),
         };
       },

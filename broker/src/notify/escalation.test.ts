@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseContacts } from './contacts.js';
-import { chainsFor, parseEscalation, planEscalations, type EscalationAlert } from './escalation.js';
+import {
+  chainsFor,
+  parseEscalation,
+  planEscalations,
+  upcomingEscalations,
+  type EscalationAlert,
+} from './escalation.js';
 
 const contacts = parseContacts({
   version: 1,
@@ -215,4 +221,32 @@ describe('escalation and contact files', () => {
     const c = { id: 'a', name: 'A', role: 'SP', scope: 'district/MH/PUNE', phone: '+919800000001' };
     expect(() => parseContacts({ version: 1, contacts: [c, c] })).toThrow(/duplicates a/);
   });
+});
+
+describe('upcoming escalation steps', () => {
+  const upcoming = (minutes: number, acknowledged: string[] = []) =>
+    upcomingEscalations({
+      policy,
+      contacts,
+      alert,
+      stations,
+      acknowledged: new Set(acknowledged),
+      now: at(minutes),
+    });
+
+  it('names the next step of each silent station, when it falls due and whom it reaches', () => {
+    const next = upcoming(12, ['station/MH/PUNE/PS002']);
+    expect(next).toHaveLength(1);
+    expect(next[0]).toMatchObject({
+      station: 'station/MH/PUNE/PS001',
+      chain: 'heinous',
+      step: 1,
+      level: 'district',
+      roles: ['SP'],
+      recipients: [{ contactId: 'sp-pune', name: 'SP Pune', role: 'SP' }],
+    });
+    expect(next[0]!.dueAt).toEqual(at(30));
+  });
+
+  it('names none once every step has passed', () => expect(upcoming(61)).toEqual([]));
 });

@@ -202,3 +202,62 @@ export function planEscalations(args: {
     (a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.key.localeCompare(b.key),
   );
 }
+
+/** The next step of a chain for one station that has not acknowledged, and whom it will reach. */
+export interface UpcomingStep {
+  alertId: string;
+  station: string;
+  chain: string;
+  step: number;
+  dueAt: Date;
+  level: EscalationLevel;
+  roles: Role[];
+  channels: Channel[];
+  recipients: Array<{ contactId: string; name: string; role: Role }>;
+}
+
+/**
+ * For each addressed station that has not acknowledged, the earliest step of any chain the alert
+ * falls under that is not yet due at `now` (none when every step has passed). The same inputs as
+ * `planEscalations`, so what the console is told is what the planner will do.
+ */
+export function upcomingEscalations(args: {
+  policy: EscalationPolicy;
+  contacts: ContactDirectory;
+  alert: EscalationAlert;
+  stations: readonly string[];
+  acknowledged: ReadonlySet<string>;
+  now: Date;
+}): UpcomingStep[] {
+  const age = args.now.getTime() - args.alert.sentAt.getTime();
+  const out: UpcomingStep[] = [];
+  for (const station of args.stations) {
+    if (args.acknowledged.has(station)) continue;
+    let next: { chain: EscalationChain; step: EscalationStep; index: number } | undefined;
+    for (const chain of chainsFor(args.policy, args.alert)) {
+      const index = chain.steps.findIndex((s) => s.afterMs > age);
+      const step = chain.steps[index];
+      if (step && (!next || step.afterMs < next.step.afterMs)) next = { chain, step, index };
+    }
+    if (!next) continue;
+    const { chain, step, index } = next;
+    out.push({
+      alertId: args.alert.id,
+      station,
+      chain: chain.name,
+      step: index,
+      dueAt: new Date(args.alert.sentAt.getTime() + step.afterMs),
+      level: step.level,
+      roles: step.roles,
+      channels: step.channels,
+      recipients: contactsAt(args.contacts, scopeFor(step.level, station), step.roles).map((c) => ({
+        contactId: c.id,
+        name: c.name,
+        role: c.role,
+      })),
+    });
+  }
+  return out.sort(
+    (a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.station.localeCompare(b.station),
+  );
+}

@@ -9,8 +9,11 @@ import type { Channel } from './provider.js';
 import {
   NOTICE_CHAIN,
   planEscalations,
+  upcomingEscalations,
+  type EscalationAlert,
   type EscalationPolicy,
   type PlannedNotification,
+  type UpcomingStep,
 } from './escalation.js';
 
 /** The SMS and email text of an escalation (SMS short; email with the reference). */
@@ -91,19 +94,26 @@ export class Escalator {
     return this.periodic.tick();
   }
 
-  private async pass(): Promise<number> {
-    const now = this.deps.clock();
+  /**
+   * The recent alerts that address this broker's stations (all, or the one named), each with the
+   * stations it addresses and those that acknowledged it.
+   */
+  private async followed(now: Date, alertId = '') {
     const alerts = await this.deps.store.recentAlerts(
       new Date(now.getTime() - this.horizonMs),
       now,
       1000,
     );
-    if (alerts.length === 0) return 0;
+    const out: Array<{
+      summary: EscalationAlert & { sender: string };
+      addressed: string[];
+      acknowledged: Set<string>;
+    }> = [];
+    if (alerts.length === 0) return out;
     const stations = (await this.deps.store.stations(`station/${this.deps.state}/`)).map((s) => ({
       identity: s.identity,
       keys: listenKeys(parseIdentity(s.identity)),
     }));
-    let queued = 0;
     for (const entry of alerts) {
       const addressed = stations
         .filter((s) => s.keys.some((k) => entry.targets.includes(k)))
@@ -112,7 +122,7 @@ export class Escalator {
       // The alert was verified when it entered the log; here it is only read.
       const alert = Alert.decode(Buffer.from(entry.jws.split('.')[1] ?? '', 'base64url'));
       const info = alert.info[0];
-      if (!info) continue;
+      if (!info || (alertId && alert.identifier !== alertId)) continue;
       const summary = {
         id: alert.identifier,
         headline: info.headline || info.event,
@@ -133,6 +143,30 @@ export class Escalator {
           .filter((r) => r.kind === 'acknowledged')
           .map((r) => r.station),
       );
+      out.push({ summary, addressed, acknowledged });
+    }
+    return out;
+  }
+
+  /** The next step due for each station that has not acknowledged a recent alert (or one). */
+  async upcoming(alertId = ''): Promise<UpcomingStep[]> {
+    const now = this.deps.clock();
+    return (await this.followed(now, alertId)).flatMap(({ summary, addressed, acknowledged }) =>
+      upcomingEscalations({
+        policy: this.deps.policy,
+        contacts: this.deps.contacts,
+        alert: summary,
+        stations: addressed,
+        acknowledged,
+        now,
+      }),
+    );
+  }
+
+  private async pass(): Promise<number> {
+    const now = this.deps.clock();
+    let queued = 0;
+    for (const { summary, addressed, acknowledged } of await this.followed(now)) {
       const plan = planEscalations({
         policy: this.deps.policy,
         contacts: this.deps.contacts,

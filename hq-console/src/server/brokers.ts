@@ -6,6 +6,7 @@ import {
   type AuditPage,
   type AuditQuery,
   type ContactsDocument,
+  type ListEscalationsResponse,
   type ListNotificationsResponse,
   type ListStationsResponse,
 } from '@cctns/proto';
@@ -91,6 +92,12 @@ export class BrokerClient {
   listNotifications(alertId: string, limit: number): Promise<ListNotificationsResponse> {
     return this.call((o, cb) =>
       this.supervision.listNotifications({ alertId, limit }, new Metadata(), o, cb),
+    );
+  }
+
+  listEscalations(alertId: string): Promise<ListEscalationsResponse> {
+    return this.call((o, cb) =>
+      this.supervision.listEscalations({ alertId }, new Metadata(), o, cb),
     );
   }
 

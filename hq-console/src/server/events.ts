@@ -15,6 +15,7 @@
  * - `POST   /api/broadcasts/:id/approve`  → `BroadcastView` (a second duty officer; national only)
  * - `POST   /api/broadcasts/:id/reject`   `{ reason }` → `BroadcastView`
  * - `GET    /api/notifications?alert=ID`  → `NotificationsSnapshot`
+ * - `GET    /api/escalations?alert=ID`    → `EscalationsSnapshot`
  * - `GET    /api/contacts?state=S`        → `ContactsView` (S: a state in scope; national console: any)
  * - `PUT    /api/contacts?state=S`        `ContactsDocument` → `ContactsView` (administrator)
  * - `GET    /api/audit?source=S&subject=&actor=&action=&verify=1`  → `AuditView` (administrator;
@@ -230,6 +231,30 @@ export interface NotificationView {
 /** Notifications in scope, from every broker that answered. */
 export interface NotificationsSnapshot {
   notifications: NotificationView[];
+  unreachable: Array<{ state: string; error: string }>;
+}
+
+/** The next step of an escalation for one station that has not acknowledged an alert. */
+export interface EscalationStepView {
+  /** The broker whose chain it is (its State/UT). */
+  broker: string;
+  alertId: string;
+  station: string;
+  chain: string;
+  /** The step's place in its chain, from 0. */
+  step: number;
+  /** When it falls due (ISO). */
+  dueAt: string;
+  level: 'station' | 'district' | 'state' | 'national';
+  roles: string[];
+  channels: Array<'sms' | 'email'>;
+  /** The contacts it will reach (none: no contact of those roles at that level). */
+  recipients: Array<{ contactId: string; name: string; role: string }>;
+}
+
+/** The next escalation steps in scope, from every broker that answered. */
+export interface EscalationsSnapshot {
+  steps: EscalationStepView[];
   unreachable: Array<{ state: string; error: string }>;
 }
 

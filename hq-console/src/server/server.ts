@@ -49,6 +49,7 @@ import type {
   BroadcastView,
   ClientToServerEvents,
   ContactsDocument,
+  EscalationsSnapshot,
   NotificationsSnapshot,
   OperatorView,
   ServerToClientEvents,
@@ -57,6 +58,7 @@ import type {
 import { alertView, receiptView, SupervisionFeed } from './feed.js';
 import { readJson, requestUrl, responder, staticFiles } from './http.js';
 import { NotificationWatch, readNotifications } from './notifications.js';
+import { readEscalations } from './escalations.js';
 
 /** How the console server runs. */
 export interface ConsoleServerOptions {
@@ -500,6 +502,15 @@ export class ConsoleServer {
           const alertId = q.get('alert') ?? '';
           if (alertId.length > 128) throw new ConsoleError('INPUT_INVALID', 'alert id too long');
           return readNotifications([...states.values()], alertId);
+        },
+      },
+      {
+        method: 'GET',
+        path: /^\/api\/escalations$/,
+        handle: async (_r, _m, q): Promise<EscalationsSnapshot> => {
+          const alertId = q.get('alert') ?? '';
+          if (alertId.length > 128) throw new ConsoleError('INPUT_INVALID', 'alert id too long');
+          return readEscalations([...states.values()], alertId);
         },
       },
       {

@@ -4,6 +4,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type {
   AlertDetail,
   AlertView,
+  EscalationsSnapshot,
+  EscalationStepView,
   NotificationsSnapshot,
   NotificationView,
 } from '../../src/server/events';
@@ -18,6 +20,29 @@ import type { ConsoleSocket } from './socket';
 import { useSocketEvent } from './socket';
 import { Badge, ErrorBox, PageHead, Severity } from './ui';
 import { alertHref, alertStatuses, fmtTime, relTime } from './util';
+
+/** When a station's next escalation step falls due and whom it reaches (its broker's chain). */
+function NextStep({ step }: { step: EscalationStepView | undefined }) {
+  if (!step)
+    return (
+      <td className="small muted" data-testid="escalation-next">
+        no further step
+      </td>
+    );
+  const who = step.recipients.length
+    ? step.recipients.map((r) => `${r.name} (${r.role})`).join(', ')
+    : `${step.roles.join(', ')} (no contact at ${step.level} level)`;
+  return (
+    <td
+      className="small"
+      data-testid="escalation-next"
+      data-due={step.dueAt}
+      data-recipients={step.recipients.map((r) => r.contactId).join(' ')}
+    >
+      <span className="nowrap">{fmtTime(step.dueAt)}</span> — {who} by {step.channels.join(' and ')}
+    </td>
+  );
+}
 
 /** How many of the newest active alerts are followed. */
 const FOLLOW = 20;
@@ -47,6 +72,7 @@ export function Escalations({
   const key = candidates.join('\n');
   const [details, setDetails] = useState<AlertDetail[] | null>(null);
   const [notes, setNotes] = useState<NotificationsSnapshot | null>(null);
+  const [steps, setSteps] = useState<EscalationsSnapshot | null>(null);
   const [error, setError] = useState('');
   const timer = useRef<number | undefined>(undefined);
 
@@ -67,10 +93,18 @@ export function Escalations({
           return null;
         },
       ),
-    ]).then(([d, n]) => {
+      api<EscalationsSnapshot>('/api/escalations').then(
+        (e) => e,
+        (err: unknown) => {
+          setError(errorText(err));
+          return null;
+        },
+      ),
+    ]).then(([d, n, e]) => {
       // An alert that cannot be loaded (gone from the broker's window) is left out.
       setDetails(d.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
       if (n) setNotes(n);
+      if (e) setSteps(e);
     });
   }, [key]);
   useEffect(() => {
@@ -91,6 +125,8 @@ export function Escalations({
   const byAlert = new Map<string, NotificationView[]>();
   for (const n of notes?.notifications ?? [])
     byAlert.set(n.alertId, [...(byAlert.get(n.alertId) ?? []), n]);
+  const nextStep = new Map<string, EscalationStepView>();
+  for (const s of steps?.steps ?? []) nextStep.set(`${s.alertId}|${s.station}`, s);
 
   return (
     <section>
@@ -106,6 +142,12 @@ export function Escalations({
       </PageHead>
       <ErrorBox error={error} />
       {notes && <Unreachable list={notes.unreachable} />}
+      {steps && steps.unreachable.length > 0 && (
+        <p className="warning" role="alert">
+          Escalation steps unknown for:{' '}
+          {steps.unreachable.map((u) => `broker ${u.state} (${u.error})`).join('; ')}.
+        </p>
+      )}
       {details && open.length === 0 && (
         <p className="empty">
           Every recent active alert has been acknowledged by all its stations.
@@ -139,6 +181,7 @@ export function Escalations({
                   <th>Furthest receipt</th>
                   <th>Link</th>
                   <th>Chased</th>
+                  <th>Next step</th>
                 </tr>
               </thead>
               <tbody>
@@ -162,6 +205,7 @@ export function Escalations({
                           <span className="muted">not yet chased — silent</span>
                         )}
                       </td>
+                      <NextStep step={nextStep.get(`${a.id}|${s.station}`)} />
                     </tr>
                   );
                 })}

@@ -197,6 +197,41 @@ export interface ListNotificationsResponse {
   notifications: NotificationInfo[];
 }
 
+/** Only this alert's (empty: every recent alert that can still escalate). */
+export interface ListEscalationsRequest {
+  alertId: string;
+}
+
+/** An officer the next step of an escalation reaches. */
+export interface EscalationRecipient {
+  contactId: string;
+  name: string;
+  /** SHO, SP, STATE-HQ or NATIONAL-HQ. */
+  role: string;
+}
+
+/** The next step of an escalation chain for one station that has not acknowledged an alert. */
+export interface EscalationStepInfo {
+  alertId: string;
+  station: string;
+  chain: string;
+  /** The step's place in its chain, from 0. */
+  step: number;
+  dueAt?:
+    | Date
+    | undefined;
+  /** station, district, state or national. */
+  level: string;
+  roles: string[];
+  channels: string[];
+  /** The contacts of those roles at that level now (none: the step will reach no one). */
+  recipients: EscalationRecipient[];
+}
+
+export interface ListEscalationsResponse {
+  steps: EscalationStepInfo[];
+}
+
 /** The broker's contact directory as its JSON file holds it (`version`, `contacts`). */
 export interface ContactsDocument {
   json: string;
@@ -1877,6 +1912,472 @@ export const ListNotificationsResponse: MessageFns<ListNotificationsResponse> = 
   },
 };
 
+function createBaseListEscalationsRequest(): ListEscalationsRequest {
+  return { alertId: "" };
+}
+
+export const ListEscalationsRequest: MessageFns<ListEscalationsRequest> = {
+  encode(message: ListEscalationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEscalationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEscalationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEscalationsRequest {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListEscalationsRequest): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEscalationsRequest>, I>>(base?: I): ListEscalationsRequest {
+    return ListEscalationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEscalationsRequest>, I>>(object: I): ListEscalationsRequest {
+    const message = createBaseListEscalationsRequest();
+    message.alertId = object.alertId ?? "";
+    return message;
+  },
+};
+
+function createBaseEscalationRecipient(): EscalationRecipient {
+  return { contactId: "", name: "", role: "" };
+}
+
+export const EscalationRecipient: MessageFns<EscalationRecipient> = {
+  encode(message: EscalationRecipient, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contactId !== "") {
+      writer.uint32(10).string(message.contactId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.role !== "") {
+      writer.uint32(26).string(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EscalationRecipient {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEscalationRecipient();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contactId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EscalationRecipient {
+    return {
+      contactId: isSet(object.contactId)
+        ? globalThis.String(object.contactId)
+        : isSet(object.contact_id)
+        ? globalThis.String(object.contact_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+    };
+  },
+
+  toJSON(message: EscalationRecipient): unknown {
+    const obj: any = {};
+    if (message.contactId !== "") {
+      obj.contactId = message.contactId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EscalationRecipient>, I>>(base?: I): EscalationRecipient {
+    return EscalationRecipient.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EscalationRecipient>, I>>(object: I): EscalationRecipient {
+    const message = createBaseEscalationRecipient();
+    message.contactId = object.contactId ?? "";
+    message.name = object.name ?? "";
+    message.role = object.role ?? "";
+    return message;
+  },
+};
+
+function createBaseEscalationStepInfo(): EscalationStepInfo {
+  return {
+    alertId: "",
+    station: "",
+    chain: "",
+    step: 0,
+    dueAt: undefined,
+    level: "",
+    roles: [],
+    channels: [],
+    recipients: [],
+  };
+}
+
+export const EscalationStepInfo: MessageFns<EscalationStepInfo> = {
+  encode(message: EscalationStepInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.alertId !== "") {
+      writer.uint32(10).string(message.alertId);
+    }
+    if (message.station !== "") {
+      writer.uint32(18).string(message.station);
+    }
+    if (message.chain !== "") {
+      writer.uint32(26).string(message.chain);
+    }
+    if (message.step !== 0) {
+      writer.uint32(32).uint32(message.step);
+    }
+    if (message.dueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(42).fork()).join();
+    }
+    if (message.level !== "") {
+      writer.uint32(50).string(message.level);
+    }
+    for (const v of message.roles) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.channels) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.recipients) {
+      EscalationRecipient.encode(v!, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EscalationStepInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEscalationStepInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.alertId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.station = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.chain = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.step = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.level = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.channels.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.recipients.push(EscalationRecipient.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): EscalationStepInfo {
+    return {
+      alertId: isSet(object.alertId)
+        ? globalThis.String(object.alertId)
+        : isSet(object.alert_id)
+        ? globalThis.String(object.alert_id)
+        : "",
+      station: isSet(object.station) ? globalThis.String(object.station) : "",
+      chain: isSet(object.chain) ? globalThis.String(object.chain) : "",
+      step: isSet(object.step) ? globalThis.Number(object.step) : 0,
+      dueAt: isSet(object.dueAt)
+        ? fromJsonTimestamp(object.dueAt)
+        : isSet(object.due_at)
+        ? fromJsonTimestamp(object.due_at)
+        : undefined,
+      level: isSet(object.level) ? globalThis.String(object.level) : "",
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => globalThis.String(e)) : [],
+      channels: globalThis.Array.isArray(object?.channels) ? object.channels.map((e: any) => globalThis.String(e)) : [],
+      recipients: globalThis.Array.isArray(object?.recipients)
+        ? object.recipients.map((e: any) => EscalationRecipient.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: EscalationStepInfo): unknown {
+    const obj: any = {};
+    if (message.alertId !== "") {
+      obj.alertId = message.alertId;
+    }
+    if (message.station !== "") {
+      obj.station = message.station;
+    }
+    if (message.chain !== "") {
+      obj.chain = message.chain;
+    }
+    if (message.step !== 0) {
+      obj.step = Math.round(message.step);
+    }
+    if (message.dueAt !== undefined) {
+      obj.dueAt = message.dueAt.toISOString();
+    }
+    if (message.level !== "") {
+      obj.level = message.level;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.channels?.length) {
+      obj.channels = message.channels;
+    }
+    if (message.recipients?.length) {
+      obj.recipients = message.recipients.map((e) => EscalationRecipient.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<EscalationStepInfo>, I>>(base?: I): EscalationStepInfo {
+    return EscalationStepInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<EscalationStepInfo>, I>>(object: I): EscalationStepInfo {
+    const message = createBaseEscalationStepInfo();
+    message.alertId = object.alertId ?? "";
+    message.station = object.station ?? "";
+    message.chain = object.chain ?? "";
+    message.step = object.step ?? 0;
+    message.dueAt = object.dueAt ?? undefined;
+    message.level = object.level ?? "";
+    message.roles = object.roles?.map((e) => e) || [];
+    message.channels = object.channels?.map((e) => e) || [];
+    message.recipients = object.recipients?.map((e) => EscalationRecipient.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListEscalationsResponse(): ListEscalationsResponse {
+  return { steps: [] };
+}
+
+export const ListEscalationsResponse: MessageFns<ListEscalationsResponse> = {
+  encode(message: ListEscalationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.steps) {
+      EscalationStepInfo.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListEscalationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListEscalationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.steps.push(EscalationStepInfo.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListEscalationsResponse {
+    return {
+      steps: globalThis.Array.isArray(object?.steps)
+        ? object.steps.map((e: any) => EscalationStepInfo.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListEscalationsResponse): unknown {
+    const obj: any = {};
+    if (message.steps?.length) {
+      obj.steps = message.steps.map((e) => EscalationStepInfo.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListEscalationsResponse>, I>>(base?: I): ListEscalationsResponse {
+    return ListEscalationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListEscalationsResponse>, I>>(object: I): ListEscalationsResponse {
+    const message = createBaseListEscalationsResponse();
+    message.steps = object.steps?.map((e) => EscalationStepInfo.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseContactsDocument(): ContactsDocument {
   return { json: "" };
 }
@@ -2480,6 +2981,18 @@ export const SupervisionServiceService = {
       Buffer.from(ListNotificationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNotificationsResponse => ListNotificationsResponse.decode(value),
   },
+  /** The next escalation step due for each station that has not acknowledged a recent alert. */
+  listEscalations: {
+    path: "/cctns.v1.SupervisionService/ListEscalations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListEscalationsRequest): Buffer =>
+      Buffer.from(ListEscalationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListEscalationsRequest => ListEscalationsRequest.decode(value),
+    responseSerialize: (value: ListEscalationsResponse): Buffer =>
+      Buffer.from(ListEscalationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListEscalationsResponse => ListEscalationsResponse.decode(value),
+  },
   /** The contact directory: read, and replace as a whole (validated, written atomically). */
   getContacts: {
     path: "/cctns.v1.SupervisionService/GetContacts" as const,
@@ -2515,6 +3028,8 @@ export interface SupervisionServiceServer extends UntypedServiceImplementation {
   supervise: handleServerStreamingCall<SuperviseRequest, Delivery>;
   /** The notification queue (HQ of this broker's home, or national HQ). */
   listNotifications: handleUnaryCall<ListNotificationsRequest, ListNotificationsResponse>;
+  /** The next escalation step due for each station that has not acknowledged a recent alert. */
+  listEscalations: handleUnaryCall<ListEscalationsRequest, ListEscalationsResponse>;
   /** The contact directory: read, and replace as a whole (validated, written atomically). */
   getContacts: handleUnaryCall<GetContactsRequest, ContactsDocument>;
   putContacts: handleUnaryCall<ContactsDocument, ContactsDocument>;
@@ -2544,6 +3059,22 @@ export interface SupervisionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNotificationsResponse) => void,
+  ): ClientUnaryCall;
+  /** The next escalation step due for each station that has not acknowledged a recent alert. */
+  listEscalations(
+    request: ListEscalationsRequest,
+    callback: (error: ServiceError | null, response: ListEscalationsResponse) => void,
+  ): ClientUnaryCall;
+  listEscalations(
+    request: ListEscalationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListEscalationsResponse) => void,
+  ): ClientUnaryCall;
+  listEscalations(
+    request: ListEscalationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListEscalationsResponse) => void,
   ): ClientUnaryCall;
   /** The contact directory: read, and replace as a whole (validated, written atomically). */
   getContacts(
