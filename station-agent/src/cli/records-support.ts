@@ -51,6 +51,7 @@ const EXIT_BY_REASON: Record<string, number> = {
   TOO_LARGE: 3,
   PROTOCOL: 3,
   CONFIG_INVALID: 3,
+  HOST_CHECK_FAILED: 6,
   BACKBONE_BEHIND: 9,
 };
 
