@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { AckPolicy, connect, headers } from 'nats';
@@ -42,6 +42,22 @@ describe('NatsBackbone on nats-server', () => {
     cert: join(d, 'cert.pem'),
     key: join(d, 'key.pem'),
   });
+
+  /** Runs `cctns broker nats-config --json` with `args`, returning what it printed. */
+  const natsConfig = async (args: string[]): Promise<Record<string, unknown>> => {
+    mkdirSync(join(dir, 'cli'), { recursive: true });
+    const program = new Command('cctns').option('--json').exitOverride();
+    registerBrokerCommands(program);
+    const printed: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof write;
+    try {
+      await program.parseAsync(['broker', 'nats-config', '--json', ...args], { from: 'user' });
+    } finally {
+      process.stdout.write = write;
+    }
+    return JSON.parse(printed.join('') || '{}') as Record<string, unknown>;
+  };
 
   beforeAll(async () => {
     pki = await makePki(dir, ['MH', 'KA']);
@@ -180,38 +196,21 @@ describe('NatsBackbone on nats-server', () => {
 
   it('writes a working server configuration with `cctns broker nats-config`', async () => {
     const out = join(dir, 'cli', 'nats.conf');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(join(dir, 'cli'), { recursive: true });
-    const program = new Command('cctns').option('--json').exitOverride();
-    registerBrokerCommands(program);
-    const printed: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof write;
-    try {
-      await program.parseAsync(
-        [
-          'broker',
-          'nats-config',
-          '--json',
-          '--out',
-          out,
-          '--listen',
-          '127.0.0.1:14222',
-          '--store-dir',
-          join(dir, 'cli', 'js'),
-          '--ca',
-          join(mh, 'root.pem'),
-          '--cert',
-          join(mh, 'cert.pem'),
-          '--key',
-          join(mh, 'key.pem'),
-        ],
-        { from: 'user' },
-      );
-    } finally {
-      process.stdout.write = write;
-    }
-    expect(JSON.parse(printed.join(''))).toMatchObject({ file: out, listen: '127.0.0.1:14222' });
+    const printed = await natsConfig([
+      '--out',
+      out,
+      '--listen',
+      '127.0.0.1:14222',
+      '--store-dir',
+      join(dir, 'cli', 'js'),
+      '--ca',
+      join(mh, 'root.pem'),
+      '--cert',
+      join(mh, 'cert.pem'),
+      '--key',
+      join(mh, 'key.pem'),
+    ]);
+    expect(printed).toMatchObject({ file: out, listen: '127.0.0.1:14222' });
     const text = readFileSync(out, 'utf8');
     expect(text).toContain('verify: true');
     expect(text).toContain(`store_dir: ${JSON.stringify(join(dir, 'cli', 'js'))}`);
@@ -235,39 +234,20 @@ describe('NatsBackbone on nats-server', () => {
 
   it('writes the configuration of a cluster member (routes with mutual TLS) and refuses an incomplete one', async () => {
     const out = join(dir, 'cli', 'member.conf');
-    const { mkdirSync } = await import('node:fs');
-    mkdirSync(join(dir, 'cli'), { recursive: true });
-    const run = async (extra: string[]) => {
-      const program = new Command('cctns').option('--json').exitOverride();
-      registerBrokerCommands(program);
-      const printed: string[] = [];
-      const write = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((s: string) => (printed.push(String(s)), true)) as typeof write;
-      try {
-        await program.parseAsync(
-          [
-            'broker',
-            'nats-config',
-            '--json',
-            '--out',
-            out,
-            '--store-dir',
-            join(dir, 'cli', 'member-js'),
-            '--ca',
-            join(mh, 'root.pem'),
-            '--cert',
-            join(mh, 'cert.pem'),
-            '--key',
-            join(mh, 'key.pem'),
-            ...extra,
-          ],
-          { from: 'user' },
-        );
-      } finally {
-        process.stdout.write = write;
-      }
-      return JSON.parse(printed.join('') || '{}') as Record<string, unknown>;
-    };
+    const run = (extra: string[]) =>
+      natsConfig([
+        '--out',
+        out,
+        '--store-dir',
+        join(dir, 'cli', 'member-js'),
+        '--ca',
+        join(mh, 'root.pem'),
+        '--cert',
+        join(mh, 'cert.pem'),
+        '--key',
+        join(mh, 'key.pem'),
+        ...extra,
+      ]);
     const printed = await run([
       '--server-name',
       'mh-nats-1',
