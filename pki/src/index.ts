@@ -57,7 +57,7 @@ export {
   type VerifiedCertificate,
   type VerifyOptions,
 } from './verify/trust-store.js';
-export { JWS_ALG, JwsSigner, verifyJws, type VerifiedJws } from './jws/jws.js';
+export { JWS_ALG, JwsSigner, unverifiedPayload, verifyJws, type VerifiedJws } from './jws/jws.js';
 export {
   APPROVAL_JWS_TYPE,
   approvalDigest,

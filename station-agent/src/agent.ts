@@ -14,6 +14,7 @@ import {
   TrustStore,
   writePublicFile,
   type KeyPair,
+  unverifiedPayload,
 } from '@cctns/pki';
 import {
   Alert,
@@ -305,7 +306,7 @@ export class Agent {
     const item = this.store.inboxItem(alertId);
     if (!item) throw new AgentError('ALERT_NOT_FOUND', `no alert ${alertId} in the inbox`);
     // Verified end to end when it was stored; read here.
-    const alert = Alert.decode(Buffer.from(item.jws.split('.')[1] ?? '', 'base64url'));
+    const alert = Alert.decode(unverifiedPayload(item.jws));
     if (!alert.police?.sealed)
       throw new AgentError('INPUT_INVALID', `alert ${alertId} carries no sealed case record`);
     return openSealed({

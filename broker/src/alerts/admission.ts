@@ -7,6 +7,7 @@ import {
   parseIdentity,
   type TrustStore,
   type VerifiedCertificate,
+  unverifiedPayload,
 } from '@cctns/pki';
 import { Alert, MsgType, ReceiptKind, type Approval, type Receipt } from '@cctns/proto';
 import type { Audit } from '../audit/audit.js';
@@ -115,10 +116,7 @@ function backboneRefusal(err: unknown): BrokerError {
 /** The identifier inside a signed alert, read without verifying (only to find an identical copy). */
 function alertIdOf(jws: string): string | undefined {
   try {
-    const payload = jws.split('.')[1];
-    return payload
-      ? Alert.decode(Buffer.from(payload, 'base64url')).identifier || undefined
-      : undefined;
+    return Alert.decode(unverifiedPayload(jws)).identifier || undefined;
   } catch {
     return undefined;
   }
@@ -392,8 +390,7 @@ export class Admission {
       throw err;
     }
     // The identifier read before verifying may not be the signed one when the bytes were forged.
-    const existing =
-      id === alert.identifier ? known : await log.get('alert', alert.identifier);
+    const existing = id === alert.identifier ? known : await log.get('alert', alert.identifier);
     if (existing) {
       if (existing.sender !== alert.sender)
         throw new BrokerError('FIELD_INVALID', 'this identifier is already used by another sender');

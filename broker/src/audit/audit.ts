@@ -5,6 +5,7 @@ import {
   type AuditEntry,
   type JwsSigner,
   type VerifiedCertificate,
+  unverifiedPayload,
 } from '@cctns/pki';
 import type { Logger } from 'pino';
 import { PeriodicPass } from '../notify/periodic.js';
@@ -287,7 +288,7 @@ export class Audit {
 /** What a checkpoint JWS of our own says (read, not verified: it comes from our store). */
 function ownCheckpoint(jws: string): { seq?: number; final?: boolean } | undefined {
   try {
-    return JSON.parse(Buffer.from(jws.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    return JSON.parse(unverifiedPayload(jws).toString('utf8')) as {
       seq?: number;
       final?: boolean;
     };

@@ -1,4 +1,4 @@
-import { parseIdentity } from '@cctns/pki';
+import { parseIdentity, unverifiedPayload } from '@cctns/pki';
 import { Alert, Category, enumLabel, NotifyChannel, Severity } from '@cctns/proto';
 import type { Logger } from 'pino';
 import { PeriodicPass } from './periodic.js';
@@ -120,7 +120,7 @@ export class Escalator {
         .map((s) => s.identity);
       if (addressed.length === 0) continue;
       // The alert was verified when it entered the log; here it is only read.
-      const alert = Alert.decode(Buffer.from(entry.jws.split('.')[1] ?? '', 'base64url'));
+      const alert = Alert.decode(unverifiedPayload(entry.jws));
       const info = alert.info[0];
       if (!info || (alertId && alert.identifier !== alertId)) continue;
       const summary = {

@@ -17,17 +17,14 @@ import {
   VehicleStatus,
   type Delivery,
 } from '@cctns/proto';
+import { unverifiedPayload } from '@cctns/pki';
 import type { Logger } from 'pino';
 import { consoleCredentials, type ConsoleTls } from './brokers.js';
 import type { AlertView, ReceiptView } from './events.js';
 
-function payload(jws: string): Buffer {
-  return Buffer.from(jws.split('.')[1] ?? '', 'base64url');
-}
-
 /** The console's view of an alert entry (the broker verified it before it entered the log). */
 export function alertView(seq: number, jws: string): AlertView {
-  const a = Alert.decode(payload(jws));
+  const a = Alert.decode(unverifiedPayload(jws));
   const info = a.info[0];
   const to = {
     national: a.to?.national ?? false,
@@ -91,7 +88,7 @@ export function alertView(seq: number, jws: string): AlertView {
 
 /** The console's view of a receipt entry. */
 export function receiptView(seq: number, jws: string): ReceiptView {
-  const r = Receipt.decode(payload(jws));
+  const r = Receipt.decode(unverifiedPayload(jws));
   return {
     seq,
     alertId: r.alertId,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Alert, Approval } from '@cctns/proto';
 import { PkiError } from '../errors.js';
 import type { TrustStore, VerifiedCertificate, VerifyOptions } from '../verify/trust-store.js';
-import { verifyJws, type JwsSigner } from './jws.js';
+import { unverifiedPayload, verifyJws, type JwsSigner } from './jws.js';
 
 /** JWS `typ` of an approval. */
 export const APPROVAL_JWS_TYPE = 'cctns-approval+jws';
@@ -107,7 +107,7 @@ export async function verifyApproval(
 export function approvalOf(alert: Alert): Approval | undefined {
   if (!alert.approval) return undefined;
   try {
-    return Approval.decode(Buffer.from(alert.approval.split('.')[1] ?? '', 'base64url'));
+    return Approval.decode(unverifiedPayload(alert.approval));
   } catch {
     return undefined;
   }

@@ -60,6 +60,14 @@ export class JwsSigner {
   }
 }
 
+/**
+ * The payload of a compact JWS, decoded but NOT verified: for reading what is already trusted
+ * (an entry of the broker's own log, a message whose signature was checked before).
+ */
+export function unverifiedPayload(jws: string): Buffer {
+  return Buffer.from(jws.split('.')[1] ?? '', 'base64url');
+}
+
 /** A verified JWS: its payload, protected header and the signer's verified certificate. */
 export interface VerifiedJws {
   payload: Uint8Array;

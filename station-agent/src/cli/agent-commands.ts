@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { approvalOf, openAlert, parseDuration, readTextFile } from '@cctns/pki';
+import { approvalOf, openAlert, parseDuration, readTextFile, unverifiedPayload } from '@cctns/pki';
 import { collect, intOption, outputOf, when, untilStopSignal } from '@cctns/pki/cli';
 import {
   Alert as AlertCodec,
@@ -106,7 +106,7 @@ export function describeAlert(alert: Alert): string {
 /** Who approved a stored (already verified) alert, if anyone. */
 function approverOf(jws: string): string | null {
   try {
-    const alert = AlertCodec.decode(Buffer.from(jws.split('.')[1] ?? '', 'base64url'));
+    const alert = AlertCodec.decode(unverifiedPayload(jws));
     return approvalOf(alert)?.approver ?? null;
   } catch {
     return null;
